@@ -1,0 +1,1 @@
+"""Item pipelines, in order: clean (extract the article) → dedupe (story identity) → store."""

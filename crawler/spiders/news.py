@@ -1,0 +1,154 @@
+"""The spider for one configured source: discovery from feeds, sitemaps and links."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import feedparser
+from scrapy import Request, Spider
+from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from twisted.python.failure import Failure
+
+from newsarchive.config import SourceConfig
+
+from ..items import ArticleItem
+from ..urls import canonical_url
+
+logger = logging.getLogger(__name__)
+
+# Gzipped sitemaps can inflate far beyond their download size.
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+
+
+class NewsSpider(Spider):
+    """Crawls one source: every page a feed or sitemap lists, and pages linked from start_urls.
+
+    Every HTML page becomes an :class:`ArticleItem`; the clean pipeline decides
+    whether it is a story. Failures are logged with their URL and counted under
+    ``newsarchive/errors``, and the crawl goes on.
+    """
+
+    name = "news"
+
+    def __init__(self, source: SourceConfig, crawl_run_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(name=f"news:{source.name}", **kwargs)
+        self.source = source
+        self.crawl_run_id = crawl_run_id
+        self.allowed_domains = source.domains
+        # Domains are matched on the host name here: LinkExtractor's allow_domains
+        # compares host:port, which misses any site on a non-default port.
+        self.link_extractor = LinkExtractor(
+            deny_extensions=[*LinkExtractor().deny_extensions, "rss", "atom"]
+        )
+
+    async def start(self) -> AsyncIterator[Request]:
+        for url in self.source.feeds:
+            yield self._request(url, self.parse_feed)
+        for url in self.source.sitemaps:
+            callback = self.parse_robots if url.rstrip("/").endswith("/robots.txt") else self.parse_sitemap
+            yield self._request(url, callback)
+        for url in self.source.start_urls:
+            yield self._request(url, self.parse_page, follow=True)
+
+    def _request(self, url: str, callback: Any, *, follow: bool = False, listed: bool = False) -> Request:
+        # Canonical before scheduling: links with tracking junk or fragments are
+        # fetched once, by Scrapy's duplicate filter.
+        return Request(
+            canonical_url(url),
+            callback=callback,
+            errback=self.on_error,
+            meta={"follow": follow, "listed": listed},
+        )
+
+    def _error(self, message: str, url: str, *args: Any) -> None:
+        self.crawler.stats.inc_value("newsarchive/errors")
+        logger.warning(f"[{self.source.name}] {message}: %s", *args, url)
+
+    def on_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        response = getattr(failure.value, "response", None)
+        reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage() or failure.type.__name__
+        self._error("fetch failed (%s)", url, reason)
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        feed = feedparser.parse(response.body, response_headers={"content-location": response.url})
+        links = [entry.get("link") for entry in feed.entries if entry.get("link")]
+        if not links:
+            self._error("feed lists no items%s", response.url, f" ({feed.bozo_exception})" if feed.bozo else "")
+            return
+        logger.info("[%s] feed %s lists %d items", self.source.name, response.url, len(links))
+        for link in links:
+            yield self._request(response.urljoin(link), self.parse_page, listed=True)
+
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+        for url in sitemap_urls_from_robots(text, base_url=response.url):
+            yield self._request(url, self.parse_sitemap)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                with gzip.GzipFile(fileobj=io.BytesIO(body)) as f:
+                    body = f.read(MAX_SITEMAP_BYTES)
+            except OSError as exc:
+                self._error("bad gzip sitemap (%s)", response.url, exc)
+                return
+        try:
+            sitemap = Sitemap(body)
+        except Exception as exc:  # lxml raises several types for garbage
+            self._error("not a sitemap (%s)", response.url, exc)
+            return
+        urls = [entry["loc"] for entry in sitemap if entry.get("loc")]
+        logger.info("[%s] sitemap %s lists %d %s", self.source.name, response.url, len(urls), sitemap.type)
+        for url in urls:
+            if sitemap.type == "sitemapindex":
+                yield self._request(url, self.parse_sitemap)
+            else:
+                yield self._request(url, self.parse_page, listed=True)
+
+    def parse_page(self, response: Response) -> Iterator[ArticleItem | Request]:
+        if not _is_html(response):
+            ctype = response.headers.get(b"Content-Type", b"").decode("latin-1") or "no content type"
+            self._error("not an HTML page (%s)", response.url, ctype)
+            return
+        yield ArticleItem(
+            source=self.source.name,
+            url=response.url,
+            body=response.body,
+            declared_encoding=_header_charset(response),
+            listed=bool(response.meta.get("listed")),
+        )
+        if response.meta.get("follow"):
+            for link in self.link_extractor.extract_links(response):
+                if self._in_domains(link.url):
+                    yield self._request(link.url, self.parse_page, follow=True)
+
+    def _in_domains(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith(f".{d}") for d in self.allowed_domains)
+
+
+def _is_html(response: Response) -> bool:
+    if isinstance(response, HtmlResponse):
+        return True
+    if isinstance(response, XmlResponse) or not isinstance(response, TextResponse):
+        return False
+    return b"<html" in response.body[:4096].lower()
+
+
+def _header_charset(response: Response) -> str | None:
+    ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    for part in ctype.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key == "charset" and value:
+            return value.strip("\"' ")
+    return None

@@ -1,0 +1,1 @@
+"""Crawl scheduling (the daemon). Starts crawls on a schedule; it never crawls itself."""

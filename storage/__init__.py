@@ -1,0 +1,20 @@
+"""The archive database: models, engine/sessions, migrations and the queries everything reads through.
+
+This package never imports Scrapy; crawls hand it plain records.
+"""
+
+from .articles import EXPORT_FIELDS, FetchedArticle, Outcome, iter_articles, save_article
+from .engine import create_archive_engine, read_session, write_session
+from .schema import ensure_schema
+
+__all__ = [
+    "EXPORT_FIELDS",
+    "FetchedArticle",
+    "Outcome",
+    "create_archive_engine",
+    "ensure_schema",
+    "iter_articles",
+    "read_session",
+    "save_article",
+    "write_session",
+]

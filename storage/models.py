@@ -1,0 +1,175 @@
+"""The archive's tables as SQLAlchemy 2.0 typed models.
+
+The schema itself is created and changed only by the Alembic migrations in
+``migrations/``; these classes must describe the same tables.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes in, UTC-aware datetimes out, on every dialect.
+
+    SQLite has no timezone type and hands back naive values; storing UTC and
+    re-attaching it on read keeps comparisons and exports honest.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} refused: pass a timezone-aware value")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class Source(Base):
+    """A news site as named in the config; rows outlive config edits so history stays attached."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    """The source's name from the config (``[a-z0-9_-]+``)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """When a crawl first met this source."""
+
+
+class Article(Base):
+    """One story, identified by its canonical URL; its text lives in versions."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    """The source whose crawl first stored the story."""
+    canonical_url: Mapped[str] = mapped_column(Text, unique=True)
+    """The story's identity: rel=canonical/og:url or the fetched URL, normalised."""
+    url: Mapped[str] = mapped_column(Text)
+    """The URL the story was first fetched from (after redirects)."""
+    version: Mapped[int] = mapped_column(default=0)
+    """Number of the latest version; 0 only inside the transaction that creates the row."""
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    """SHA-256 of the latest version's cleaned text: finds exact copies under other URLs."""
+    duplicate_of: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    """The earlier article this one copies, or NULL for an original story."""
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """When the story was first stored."""
+    last_fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """When a crawl last fetched the story, changed or not."""
+
+    source: Mapped[Source] = relationship()
+    versions: Mapped[list[ArticleVersion]] = relationship(
+        back_populates="article", order_by="ArticleVersion.version", cascade="all, delete-orphan"
+    )
+
+
+class ArticleVersion(Base):
+    """What a story said at one time: a new row only when the cleaned text changed."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    """1 for the first text seen, n+1 for each material change."""
+    url: Mapped[str] = mapped_column(Text)
+    """The URL this version was fetched from."""
+    title: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[str]] = mapped_column(default=list)
+    """Author names, without "By" or dates."""
+    published_at: Mapped[datetime | None]
+    """Publication time as the page states it (UTC), if it does."""
+    language: Mapped[str | None] = mapped_column(String(8))
+    """ISO 639-1 code identified from the text."""
+    text: Mapped[str] = mapped_column(Text)
+    """The cleaned article text, paragraphs separated by newlines."""
+    content_hash: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of ``text``."""
+    raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The response body exactly as served, zlib-compressed, for re-extraction."""
+    raw_encoding: Mapped[str | None] = mapped_column(String(40))
+    """The charset the server declared for ``raw_html``, if any."""
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
+    )
+    """The crawl that fetched this version."""
+
+    article: Mapped[Article] = relationship(back_populates="versions")
+
+
+class CrawlRun(Base):
+    """One crawl of one source: written as ``running`` at start, finished with its counters."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_source_started", "source_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    """running, ok, failed, timeout or interrupted."""
+    error: Mapped[str | None] = mapped_column(Text)
+    """Why the crawl failed, when it did."""
+    pages: Mapped[int] = mapped_column(default=0)
+    """Responses received (any status)."""
+    new: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    duplicates: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    """Pages that failed: HTTP errors, network errors, unusable content."""
+
+    source: Mapped[Source] = relationship()
