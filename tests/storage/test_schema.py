@@ -1,0 +1,49 @@
+"""The schema comes only from the Alembic migrations, on both databases."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+
+from conftest import run_cli
+from newsarchive.storage import create_archive_engine
+from newsarchive.storage.models import Base
+from newsarchive.storage.schema import current_revision, downgrade, head_revision, upgrade
+
+TABLES = {"sources", "articles", "article_versions", "crawl_runs"}
+
+
+def test_db_upgrade_from_empty_creates_the_schema(database_url: str) -> None:
+    result = run_cli("db", "upgrade", env={"NEWSARCHIVE_DATABASE_URL": database_url})
+    assert result.returncode == 0, result.stderr
+    assert f"at revision {head_revision()}" in result.stdout
+
+    engine = create_archive_engine(database_url)
+    assert current_revision(engine) == head_revision()
+    assert TABLES <= set(inspect(engine).get_table_names())
+
+
+def test_migrations_match_the_models(engine) -> None:  # noqa: ANN001
+    """The models must describe exactly what the migrations built."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_downgrade_then_upgrade_round_trip(engine) -> None:  # noqa: ANN001
+    downgrade(engine, "base")
+    assert current_revision(engine) is None
+    assert not TABLES & set(inspect(engine).get_table_names())
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    assert TABLES <= set(inspect(engine).get_table_names())
+
+
+def test_unreachable_database_is_a_clear_error_with_exit_code_3(tmp_path) -> None:  # noqa: ANN001
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    result = run_cli("db", "upgrade", env={"NEWSARCHIVE_DATABASE_URL": url})
+    assert result.returncode == 3
+    assert "database error" in result.stderr and "127.0.0.1" in result.stderr
+    assert "Traceback" not in result.stderr

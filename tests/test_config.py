@@ -1,0 +1,95 @@
+"""Config validation: a bad file fails at start naming the file, the key and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from newsarchive.config import ConfigError, load_config
+
+GOOD = """
+[database]
+url = "sqlite:///news.db"
+
+[scrapy]
+DOWNLOAD_DELAY = 0.5
+
+[[sources]]
+name = "harbour"
+start_urls = ["https://example.com/"]
+feeds = ["https://example.com/rss.xml"]
+sitemaps = ["https://example.com/sitemap.xml"]
+allowed_domains = ["example.com"]
+schedule = "*/30 * * * *"
+
+[[sources]]
+name = "wire-2"
+feeds = ["https://wire.example.org/atom.xml"]
+schedule = "@every 90s"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "newsarchive.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_config_loads(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert [s.name for s in config.sources] == ["harbour", "wire-2"]
+    assert config.scrapy == {"DOWNLOAD_DELAY": 0.5}
+    assert config.sources[1].domains == ["wire.example.org"]
+    assert config.database_url == "sqlite:///news.db"
+
+
+def test_environment_overrides_database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSARCHIVE_DATABASE_URL", "postgresql+psycopg://db/news")
+    assert load_config(write(tmp_path, GOOD)).database_url == "postgresql+psycopg://db/news"
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        ('schedule = "*/30 * * * *"', 'schedule = "*/30 * * *"', "sources[0].schedule"),
+        ('schedule = "*/30 * * * *"', 'schedule = "61 * * * *"', "bad cron schedule"),
+        ('schedule = "@every 90s"', 'schedule = "@every soon"', "bad @every schedule"),
+        ('name = "wire-2"', 'name = "harbour"', "duplicate source name 'harbour'"),
+        ('name = "wire-2"', 'name = "Wire 2"', "sources[1].name"),
+        ('start_urls = ["https://example.com/"]', 'start_urls = ["ftp://example.com/"]',
+         "sources[0].start_urls[0] (source 'harbour'): not an http(s) URL"),
+        ("DOWNLOAD_DELAY = 0.5", "DOWNLOAD_DELAY = 0.5\n[surprise]\nx = 1", "surprise: unknown key"),
+        ('allowed_domains = ["example.com"]', 'allowed_domains = ["example.com"]\nfrequency = 3',
+         "sources[0].frequency (source 'harbour'): unknown key"),
+    ],
+)
+def test_bad_config_names_file_key_and_problem(tmp_path: Path, replace: str, by: str, expected: str) -> None:
+    assert replace in GOOD
+    path = write(tmp_path, GOOD.replace(replace, by))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(path) in str(err.value)
+    assert expected in str(err.value)
+
+
+def test_bad_config_on_the_command_line_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace('name = "wire-2"', 'name = "harbour"'))
+    result = run_cli("crawl", config=path)
+    assert result.returncode == 2
+    assert f"{path}: sources: duplicate source name 'harbour'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_and_invalid_toml(tmp_path: Path) -> None:
+    result = run_cli("crawl", config=tmp_path / "nope.toml")
+    assert result.returncode == 2 and "config file not found" in result.stderr
+    result = run_cli("crawl", config=write(tmp_path, "[[sources]\nname="))
+    assert result.returncode == 2 and "not valid TOML" in result.stderr
+
+
+def test_unknown_source_on_the_command_line(tmp_path: Path) -> None:
+    result = run_cli("crawl", "--source", "nowhere", config=write(tmp_path, GOOD))
+    assert result.returncode == 2
+    assert "unknown source(s) nowhere; defined: harbour, wire-2" in result.stderr
