@@ -50,7 +50,8 @@ def _page(i: int, rng: random.Random) -> str:
     )
     nav = "".join(f'<li><a href="/section/{n}.html">Section {n}</a></li>' for n in range(40))
     related = "".join(
-        f'<li><a href="/news/{rng.randint(0, 10**6)}.html">{_sentence(rng)}</a></li>' for _ in range(40)
+        f'<li><a href="/news/{rng.randint(0, 10**6)}.html">{_sentence(rng)}</a></li>'
+        for _ in range(40)
     )
     script = "var cfg = {" + ",".join(f'"k{n}": "{"x" * 40}"' for n in range(500)) + "};"
     style = "".join(f".c{n} {{ margin: {n}px; color: #{n:06x}; }}\n" for n in range(600))
@@ -78,14 +79,16 @@ def build_site(root: Path, pages: int) -> None:
         urls.append(f"<url><loc>BASE/news/story-{i}.html</loc></url>")
     (root / "sitemap.tmpl").write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(urls) + "</urlset>",
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(urls)
+        + "</urlset>",
         encoding="utf-8",
     )
     (root / "robots.txt").write_text("User-agent: *\nAllow: /\n", encoding="utf-8")
 
 
 class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -130,7 +133,9 @@ def bare_spider(sitemap_url: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--bare-child", help=argparse.SUPPRESS)
@@ -147,11 +152,16 @@ def main() -> None:
         server = serve(root)
         base = f"http://127.0.0.1:{server.server_address[1]}"
         print(f"{args.pages} pages, {size:.0f} KB each on average, served at {base}")
-        results: dict[str, list[tuple[float, int]]] = {"bare scrapy+trafilatura": [], "newsarchive crawl": []}
+        results: dict[str, list[tuple[float, int]]] = {
+            "bare scrapy+trafilatura": [],
+            "newsarchive crawl": [],
+        }
         for n in range(args.repeat):
             db = Path(tmp) / f"bench-{n}.db"
             config = Path(tmp) / f"bench-{n}.toml"
-            scrapy_table = "\n".join(f"{k} = {v!r}".replace("False", "false") for k, v in SETTINGS.items())
+            scrapy_table = "\n".join(
+                f"{k} = {v!r}".replace("False", "false") for k, v in SETTINGS.items()
+            )
             config.write_text(
                 f'[database]\nurl = "sqlite:///{db}"\n\n[scrapy]\n{scrapy_table}\n\n'
                 f'[[sources]]\nname = "bench"\nsitemaps = ["{base}/sitemap.xml"]\n',
@@ -160,7 +170,9 @@ def main() -> None:
             results["bare scrapy+trafilatura"].append(
                 run_child([sys.executable, __file__, "--bare-child", f"{base}/sitemap.xml"])
             )
-            results["newsarchive crawl"].append(run_child([newsarchive, "--config", str(config), "crawl"]))
+            results["newsarchive crawl"].append(
+                run_child([newsarchive, "--config", str(config), "crawl"])
+            )
         server.shutdown()
 
     print(f"\n{'crawler':<26} {'pages/s':>9} {'peak RSS MiB':>13}")

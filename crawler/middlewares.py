@@ -39,7 +39,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
             if delay > 0:
                 from twisted.internet import reactor  # imported late: Scrapy installs the reactor
 
-                logger.info("retrying %s in %.1fs after HTTP %d", request.url, delay, response.status)
+                logger.info(
+                    "retrying %s in %.1fs after HTTP %d", request.url, delay, response.status
+                )
                 await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
         return result
 

@@ -5,19 +5,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from newsarchive.storage import create_archive_engine, ensure_schema
+from newsarchive.storage.runs import finish_run, start_run
 from scrapy.crawler import Crawler, CrawlerProcess
 
 from newsarchive.config import Config, SourceConfig
-from newsarchive.storage import create_archive_engine, ensure_schema
-from newsarchive.storage.runs import finish_run, start_run
 
 from .settings import crawl_settings
 from .spiders.news import NewsSpider
 
 logger = logging.getLogger(__name__)
 
-NOISY_LOGGERS = ("scrapy.middleware", "scrapy.utils.log", "scrapy.addons", "scrapy.crawler",
-                 "scrapy.extensions.telnet", "scrapy.core.engine")
+NOISY_LOGGERS = (
+    "scrapy.middleware",
+    "scrapy.utils.log",
+    "scrapy.addons",
+    "scrapy.crawler",
+    "scrapy.extensions.telnet",
+    "scrapy.core.engine",
+)
 
 # Scrapy's finish reasons and the crawl_runs status each one means.
 FINISH_STATUS = {"finished": "ok", "shutdown": "interrupted", "closespider_timeout": "timeout"}

@@ -30,10 +30,16 @@ def canonical_url(url: str) -> str:
     spellings of one page compare equal.
     """
     parts = urlsplit(url.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+    ]
     host = (parts.hostname or "").rstrip(".")
     port = parts.port
-    netloc = host if port is None or (parts.scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
+    netloc = (
+        host
+        if port is None or (parts.scheme, port) in (("http", 80), ("https", 443))
+        else f"{host}:{port}"
+    )
     path = parts.path or "/"
     cleaned = urlunsplit((parts.scheme.lower(), netloc, path, urlencode(query), ""))
     return canonicalize_url(cleaned, keep_fragments=False)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import text
-
 from newsarchive.storage.engine import create_archive_engine, writer
 from newsarchive.storage.models import Base
+from sqlalchemy import text
 
 # Any 64-bit number unique to this application: PostgreSQL advisory lock key.
 MIGRATION_LOCK_KEY = 0x6E657773617263  # "newsarc"
@@ -30,7 +29,9 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY}
+                )
             context.run_migrations()
 
 

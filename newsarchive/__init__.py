@@ -1,2 +1,3 @@
 """newsarchive: a scheduled crawl-and-archive system for news."""
+
 __version__ = "0.1.0"

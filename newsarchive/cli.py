@@ -34,7 +34,7 @@ def _iso_datetime(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _open_engine(args: argparse.Namespace, *, migrate: bool = True):  # noqa: ANN202
+def _open_engine(args: argparse.Namespace, *, migrate: bool = True):
     from .storage import create_archive_engine, ensure_schema
 
     config = load_config(args.config, required=False)
@@ -52,8 +52,10 @@ def cmd_db(args: argparse.Namespace) -> int:
         schema.upgrade(engine, args.revision or "head")
     elif args.action == "downgrade":
         schema.downgrade(engine, args.revision or "-1")
-    print(f"database at revision {schema.current_revision(engine) or '(empty)'}"
-          f" (head {schema.head_revision()})")
+    print(
+        f"database at revision {schema.current_revision(engine) or '(empty)'}"
+        f" (head {schema.head_revision()})"
+    )
     return EXIT_OK
 
 
@@ -130,9 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     db = sub.add_parser("db", help="manage the database schema (Alembic migrations)")
-    db.add_argument("action", choices=["upgrade", "downgrade", "current"],
-                    help="upgrade to head (or REVISION), downgrade one step (or to REVISION), "
-                    "or show the current revision")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "downgrade", "current"],
+        help="upgrade to head (or REVISION), downgrade one step (or to REVISION), "
+        "or show the current revision",
+    )
     db.add_argument("revision", nargs="?", help="target revision (default: head / one step down)")
     db.set_defaults(func=cmd_db)
 
@@ -143,10 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
         "links, keep the articles, store new ones and new versions. Bad pages are logged and "
         "counted; they do not fail the crawl.",
     )
-    crawl.add_argument("--source", action="append", metavar="NAME",
-                       help="crawl only this source (repeatable)")
-    crawl.add_argument("--format", choices=["table", "json"], default="table",
-                       help="summary format on stdout (default: table)")
+    crawl.add_argument(
+        "--source", action="append", metavar="NAME", help="crawl only this source (repeatable)"
+    )
+    crawl.add_argument(
+        "--format",
+        choices=["table", "json"],
+        default="table",
+        help="summary format on stdout (default: table)",
+    )
     crawl.set_defaults(func=cmd_crawl)
 
     export = sub.add_parser(
@@ -156,11 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
         f"fields: {', '.join(report.EXPORT_FIELDS)}.",
     )
     export.add_argument("--source", metavar="NAME", help="only this source's articles")
-    export.add_argument("--since", type=_iso_datetime, metavar="ISO",
-                        help="only versions fetched at or after this time (e.g. 2024-05-01 or "
-                        "2024-05-01T12:00+02:00; UTC when no offset)")
-    export.add_argument("--all-versions", action="store_true",
-                        help="every stored version, not only the latest")
+    export.add_argument(
+        "--since",
+        type=_iso_datetime,
+        metavar="ISO",
+        help="only versions fetched at or after this time (e.g. 2024-05-01 or "
+        "2024-05-01T12:00+02:00; UTC when no offset)",
+    )
+    export.add_argument(
+        "--all-versions", action="store_true", help="every stored version, not only the latest"
+    )
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.set_defaults(func=cmd_export)
 
@@ -204,8 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newsarchive: config error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except SQLAlchemyError as exc:
-        print(f"newsarchive: database error ({_database_url(args)}): {_first_line(exc)}",
-              file=sys.stderr)
+        print(
+            f"newsarchive: database error ({_database_url(args)}): {_first_line(exc)}",
+            file=sys.stderr,
+        )
         return EXIT_DATABASE
     except KeyboardInterrupt:
         return 130

@@ -6,6 +6,7 @@ the problem, so the CLI can print it instead of a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tomllib
@@ -60,10 +61,14 @@ def validate_schedule(schedule: str) -> str:
     if schedule.strip().startswith("@every"):
         seconds = schedule_interval_seconds(schedule)
         if not seconds:
-            raise ValueError(f"bad @every schedule {schedule!r} (expected e.g. '@every 90s', '@every 2h')")
+            raise ValueError(
+                f"bad @every schedule {schedule!r} (expected e.g. '@every 90s', '@every 2h')"
+            )
         return schedule
     if len(schedule.split()) != 5:
-        raise ValueError(f"cron schedule {schedule!r} must have 5 fields (minute hour day month weekday)")
+        raise ValueError(
+            f"cron schedule {schedule!r} must have 5 fields (minute hour day month weekday)"
+        )
     try:
         CronTrigger.from_crontab(schedule, timezone="UTC")
     except ValueError as exc:
@@ -151,8 +156,9 @@ class Config(_Strict):
         known = {s.name for s in self.sources}
         unknown = [n for n in names if n not in known]
         if unknown:
+            defined = ", ".join(sorted(known)) or "none"
             raise ConfigError(
-                f"{self.path}: unknown source(s) {', '.join(unknown)}; defined: {', '.join(sorted(known)) or 'none'}"
+                f"{self.path}: unknown source(s) {', '.join(unknown)}; defined: {defined}"
             )
         return [s for s in self.sources if s.name in names]
 
@@ -169,10 +175,8 @@ def _location(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
             out += f".{part}" if out else part
     # Name the source too: "sources[1]" alone makes the user count tables.
     if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
-        try:
+        with contextlib.suppress(KeyError, IndexError, TypeError):
             out += f" (source {data['sources'][loc[1]]['name']!r})"
-        except (KeyError, IndexError, TypeError):
-            pass
     return out or "(top level)"
 
 

@@ -34,23 +34,39 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO = s
     numeric = [all(isinstance(row[i], int) for row in rows) and rows for i in range(len(headers))]
     for n, row in enumerate(cells):
         out.write(
-            "  ".join(c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
-            .rstrip() + "\n"
+            "  ".join(
+                c.rjust(w) if numeric[i] else c.ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+            + "\n"
         )
         if n == 0:
             out.write("  ".join("-" * w for w in widths) + "\n")
 
 
-SUMMARY_COLUMNS = ("source", "status", "pages", "new", "updated", "unchanged", "duplicates", "errors")
+SUMMARY_COLUMNS = (
+    "source",
+    "status",
+    "pages",
+    "new",
+    "updated",
+    "unchanged",
+    "duplicates",
+    "errors",
+)
 
 
-def print_crawl_summary(summaries: Sequence[CrawlSummary], fmt: str = "table", out: TextIO = sys.stdout) -> None:
+def print_crawl_summary(
+    summaries: Sequence[CrawlSummary], fmt: str = "table", out: TextIO = sys.stdout
+) -> None:
     if fmt == "json":
         out.write(json.dumps([dataclasses.asdict(s) for s in summaries], indent=2) + "\n")
         return
     rows = [[getattr(s, c) for c in SUMMARY_COLUMNS] for s in summaries]
     if len(summaries) > 1:
-        rows.append(["TOTAL", "", *[sum(getattr(s, c) for s in summaries) for c in SUMMARY_COLUMNS[2:]]])
+        rows.append(
+            ["TOTAL", "", *[sum(getattr(s, c) for s in summaries) for c in SUMMARY_COLUMNS[2:]]]
+        )
     table(SUMMARY_COLUMNS, rows, out)
 
 
@@ -72,7 +88,9 @@ def write_records(records: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> i
     return count
 
 
-def print_extraction(path: str, result: Extraction, fmt: str = "jsonl", out: TextIO = sys.stdout) -> None:
+def print_extraction(
+    path: str, result: Extraction, fmt: str = "jsonl", out: TextIO = sys.stdout
+) -> None:
     record = {
         "file": path,
         "title": result.title,

@@ -1,4 +1,4 @@
-"""The archive database: models, engine/sessions, migrations and the queries everything reads through.
+"""The archive database: models, sessions, migrations, and the queries everything reads through.
 
 This package never imports Scrapy; crawls hand it plain records.
 """

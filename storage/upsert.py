@@ -13,7 +13,7 @@ from .models import Base
 def insert_or_ignore(
     session: Session, model: type[Base], values: dict[str, Any], conflict: list[str]
 ) -> None:
-    """Insert a row unless one with the same ``conflict`` columns exists (atomic on both dialects)."""
+    """Insert a row unless one with equal ``conflict`` columns exists; atomic on both dialects."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         stmt = postgresql.insert(model).values(**values)

@@ -28,7 +28,7 @@ def _pg_unavailable(reason: str) -> None:
     pytest.skip(message)
 
 
-def _pg_admin():  # noqa: ANN202 - psycopg is an optional dependency
+def _pg_admin():
     try:
         import psycopg
     except ImportError as exc:
@@ -65,7 +65,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def engine(database_url: str):  # noqa: ANN201
+def engine(database_url: str):
     """An engine on a fresh database migrated to head."""
     from newsarchive.storage import create_archive_engine, ensure_schema
 
@@ -92,8 +92,13 @@ def fresh_site() -> Iterator[FixtureServer]:
 NEWSARCHIVE = str(Path(sys.executable).with_name("newsarchive"))
 
 
-def run_cli(*args: str, config: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 180, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str,
+    config: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 180,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run the installed ``newsarchive`` command as a user would."""
     argv = [NEWSARCHIVE]
     if config is not None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
+
 from newsarchive.config import ConfigError, load_config
 
 GOOD = """
@@ -45,7 +45,9 @@ def test_good_config_loads(tmp_path: Path) -> None:
     assert config.database_url == "sqlite:///news.db"
 
 
-def test_environment_overrides_database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_overrides_database_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NEWSARCHIVE_DATABASE_URL", "postgresql+psycopg://db/news")
     assert load_config(write(tmp_path, GOOD)).database_url == "postgresql+psycopg://db/news"
 
@@ -58,14 +60,26 @@ def test_environment_overrides_database_url(tmp_path: Path, monkeypatch: pytest.
         ('schedule = "@every 90s"', 'schedule = "@every soon"', "bad @every schedule"),
         ('name = "wire-2"', 'name = "harbour"', "duplicate source name 'harbour'"),
         ('name = "wire-2"', 'name = "Wire 2"', "sources[1].name"),
-        ('start_urls = ["https://example.com/"]', 'start_urls = ["ftp://example.com/"]',
-         "sources[0].start_urls[0] (source 'harbour'): not an http(s) URL"),
-        ("DOWNLOAD_DELAY = 0.5", "DOWNLOAD_DELAY = 0.5\n[surprise]\nx = 1", "surprise: unknown key"),
-        ('allowed_domains = ["example.com"]', 'allowed_domains = ["example.com"]\nfrequency = 3',
-         "sources[0].frequency (source 'harbour'): unknown key"),
+        (
+            'start_urls = ["https://example.com/"]',
+            'start_urls = ["ftp://example.com/"]',
+            "sources[0].start_urls[0] (source 'harbour'): not an http(s) URL",
+        ),
+        (
+            "DOWNLOAD_DELAY = 0.5",
+            "DOWNLOAD_DELAY = 0.5\n[surprise]\nx = 1",
+            "surprise: unknown key",
+        ),
+        (
+            'allowed_domains = ["example.com"]',
+            'allowed_domains = ["example.com"]\nfrequency = 3',
+            "sources[0].frequency (source 'harbour'): unknown key",
+        ),
     ],
 )
-def test_bad_config_names_file_key_and_problem(tmp_path: Path, replace: str, by: str, expected: str) -> None:
+def test_bad_config_names_file_key_and_problem(
+    tmp_path: Path, replace: str, by: str, expected: str
+) -> None:
     assert replace in GOOD
     path = write(tmp_path, GOOD.replace(replace, by))
     with pytest.raises(ConfigError) as err:

@@ -37,7 +37,9 @@ class NewsSpider(Spider):
 
     name = "news"
 
-    def __init__(self, source: SourceConfig, crawl_run_id: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, source: SourceConfig, crawl_run_id: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(name=f"news:{source.name}", **kwargs)
         self.source = source
         self.crawl_run_id = crawl_run_id
@@ -52,12 +54,16 @@ class NewsSpider(Spider):
         for url in self.source.feeds:
             yield self._request(url, self.parse_feed)
         for url in self.source.sitemaps:
-            callback = self.parse_robots if url.rstrip("/").endswith("/robots.txt") else self.parse_sitemap
+            callback = (
+                self.parse_robots if url.rstrip("/").endswith("/robots.txt") else self.parse_sitemap
+            )
             yield self._request(url, callback)
         for url in self.source.start_urls:
             yield self._request(url, self.parse_page, follow=True)
 
-    def _request(self, url: str, callback: Any, *, follow: bool = False, listed: bool = False) -> Request:
+    def _request(
+        self, url: str, callback: Any, *, follow: bool = False, listed: bool = False
+    ) -> Request:
         # Canonical before scheduling: links with tracking junk or fragments are
         # fetched once, by Scrapy's duplicate filter.
         return Request(
@@ -75,21 +81,33 @@ class NewsSpider(Spider):
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         response = getattr(failure.value, "response", None)
-        reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage() or failure.type.__name__
+        reason = (
+            f"HTTP {response.status}"
+            if response is not None
+            else failure.getErrorMessage() or failure.type.__name__
+        )
         self._error("fetch failed (%s)", url, reason)
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         feed = feedparser.parse(response.body, response_headers={"content-location": response.url})
         links = [entry.get("link") for entry in feed.entries if entry.get("link")]
         if not links:
-            self._error("feed lists no items%s", response.url, f" ({feed.bozo_exception})" if feed.bozo else "")
+            self._error(
+                "feed lists no items%s",
+                response.url,
+                f" ({feed.bozo_exception})" if feed.bozo else "",
+            )
             return
         logger.info("[%s] feed %s lists %d items", self.source.name, response.url, len(links))
         for link in links:
             yield self._request(response.urljoin(link), self.parse_page, listed=True)
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
-        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+        text = (
+            response.text
+            if isinstance(response, TextResponse)
+            else response.body.decode("utf-8", "replace")
+        )
         for url in sitemap_urls_from_robots(text, base_url=response.url):
             yield self._request(url, self.parse_sitemap)
 
@@ -108,7 +126,9 @@ class NewsSpider(Spider):
             self._error("not a sitemap (%s)", response.url, exc)
             return
         urls = [entry["loc"] for entry in sitemap if entry.get("loc")]
-        logger.info("[%s] sitemap %s lists %d %s", self.source.name, response.url, len(urls), sitemap.type)
+        logger.info(
+            "[%s] sitemap %s lists %d %s", self.source.name, response.url, len(urls), sitemap.type
+        )
         for url in urls:
             if sitemap.type == "sitemapindex":
                 yield self._request(url, self.parse_sitemap)
@@ -117,7 +137,9 @@ class NewsSpider(Spider):
 
     def parse_page(self, response: Response) -> Iterator[ArticleItem | Request]:
         if not _is_html(response):
-            ctype = response.headers.get(b"Content-Type", b"").decode("latin-1") or "no content type"
+            ctype = (
+                response.headers.get(b"Content-Type", b"").decode("latin-1") or "no content type"
+            )
             self._error("not an HTML page (%s)", response.url, ctype)
             return
         yield ArticleItem(

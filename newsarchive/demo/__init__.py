@@ -19,12 +19,14 @@ DB_NAME = "newsarchive-demo.db"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 def _serve(root: Path) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root))
+    )
     threading.Thread(target=server.serve_forever, daemon=True, name="demo-site").start()
     return server
 
@@ -72,12 +74,16 @@ def run_demo(directory: Path, *, log_level: str | None = None) -> int:
         text = article["text"]
         print(f"\n## {article['title']}")
         print(f"   {article['url']}")
-        print(f"   language={article['language']} published={article['published_at']} "
-              f"authors={', '.join(article['authors']) or '-'}")
+        print(
+            f"   language={article['language']} published={article['published_at']} "
+            f"authors={', '.join(article['authors']) or '-'}"
+        )
         print("   " + (text[:400] + " …" if len(text) > 400 else text).replace("\n", "\n   "))
     for dup in duplicates:
         print(f"\nduplicate: {dup['url']} copies article {dup['duplicate_of']}")
-    print(f"\nThe archive is in {db_path}. Try:\n"
-          f"  NEWSARCHIVE_DATABASE_URL=sqlite:///{db_path} newsarchive export --format jsonl")
+    print(
+        f"\nThe archive is in {db_path}. Try:\n"
+        f"  NEWSARCHIVE_DATABASE_URL=sqlite:///{db_path} newsarchive export --format jsonl"
+    )
     engine.dispose()
     return 0 if summaries and all(s.status == "ok" for s in summaries) else 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from newsarchive.crawler.urls import canonical_url, story_url
 
 
@@ -17,7 +16,10 @@ from newsarchive.crawler.urls import canonical_url, story_url
         ("http://example.com/a?utm_source=rss&utm_medium=feed&id=7", "http://example.com/a?id=7"),
         ("http://example.com/a?fbclid=XYZ&gclid=1&b=2&a=1", "http://example.com/a?a=1&b=2"),
         ("http://example.com", "http://example.com/"),
-        ("http://example.com/新闻/港口.html", "http://example.com/%E6%96%B0%E9%97%BB/%E6%B8%AF%E5%8F%A3.html"),
+        (
+            "http://example.com/新闻/港口.html",
+            "http://example.com/%E6%96%B0%E9%97%BB/%E6%B8%AF%E5%8F%A3.html",
+        ),
     ],
 )
 def test_canonical_url(url: str, expected: str) -> None:
@@ -39,6 +41,8 @@ def test_story_url_prefers_declared_canonical() -> None:
     )
 
 
-@pytest.mark.parametrize("declared", [None, "", "javascript:void(0)", "/relative", "http://news.test/"])
+@pytest.mark.parametrize(
+    "declared", [None, "", "javascript:void(0)", "/relative", "http://news.test/"]
+)
 def test_story_url_ignores_missing_or_broken_canonical(declared: str | None) -> None:
     assert story_url("http://news.test/story/1#c", declared) == "http://news.test/story/1"

@@ -6,8 +6,6 @@ import hashlib
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
-
 from newsarchive.storage import (
     FetchedArticle,
     Outcome,
@@ -19,9 +17,10 @@ from newsarchive.storage import (
 )
 from newsarchive.storage.articles import raw_html
 from newsarchive.storage.models import Article, ArticleVersion
+from sqlalchemy import func, select
 
 
-def fetched(url: str, text: str, source: str = "harbour", **kw) -> FetchedArticle:  # noqa: ANN003
+def fetched(url: str, text: str, source: str = "harbour", **kw) -> FetchedArticle:
     return FetchedArticle(
         source=source,
         url=url,
@@ -34,18 +33,23 @@ def fetched(url: str, text: str, source: str = "harbour", **kw) -> FetchedArticl
     )
 
 
-def store(engine, item: FetchedArticle) -> Outcome:  # noqa: ANN001
+def store(engine, item: FetchedArticle) -> Outcome:
     with write_session(engine) as session:
         return save_article(session, item)
 
 
-def test_outcomes_and_versions(engine) -> None:  # noqa: ANN001
+def test_outcomes_and_versions(engine) -> None:
     a = "http://example.test/news/a.html"
     assert store(engine, fetched(a, "First text of story A.")) is Outcome.NEW
     assert store(engine, fetched(a, "First text of story A.")) is Outcome.UNCHANGED
     assert store(engine, fetched(a, "Second, longer text of story A.")) is Outcome.UPDATED
-    assert store(engine, fetched("http://other.test/copy", "Second, longer text of story A.",
-                                 source="wire")) is Outcome.DUPLICATE
+    assert (
+        store(
+            engine,
+            fetched("http://other.test/copy", "Second, longer text of story A.", source="wire"),
+        )
+        is Outcome.DUPLICATE
+    )
 
     with read_session(engine) as session:
         latest = list(iter_articles(session))
@@ -61,17 +65,24 @@ def test_outcomes_and_versions(engine) -> None:  # noqa: ANN001
     assert latest[1]["source"] == "wire"
 
 
-def test_published_at_round_trips_timezone_aware(engine) -> None:  # noqa: ANN001
+def test_published_at_round_trips_timezone_aware(engine) -> None:
     published = datetime(2024, 5, 3, 9, 30, tzinfo=UTC) + timedelta(hours=0)
-    store(engine, fetched("http://example.test/t", "Timed story.", published_at=published,
-                          authors=["Jane Doe", "李明"]))
+    store(
+        engine,
+        fetched(
+            "http://example.test/t",
+            "Timed story.",
+            published_at=published,
+            authors=["Jane Doe", "李明"],
+        ),
+    )
     with read_session(engine) as session:
         (row,) = iter_articles(session)
     assert row["published_at"] == published and row["published_at"].tzinfo is not None
     assert row["authors"] == ["Jane Doe", "李明"]
 
 
-def test_raw_html_is_kept_compressed_and_byte_exact(engine) -> None:  # noqa: ANN001
+def test_raw_html_is_kept_compressed_and_byte_exact(engine) -> None:
     body = "<html><meta charset=gbk><p>港口渡轮恢复运营</p></html>".encode("gbk")
     store(engine, fetched("http://example.test/zh", "港口渡轮恢复运营。", raw_html=body))
     with read_session(engine) as session:
@@ -80,7 +91,7 @@ def test_raw_html_is_kept_compressed_and_byte_exact(engine) -> None:  # noqa: AN
         assert len(version.raw_html) > 0
 
 
-def test_export_filters_by_source_and_since(engine) -> None:  # noqa: ANN001
+def test_export_filters_by_source_and_since(engine) -> None:
     old = datetime(2024, 1, 1, tzinfo=UTC)
     new = datetime(2024, 6, 1, tzinfo=UTC)
     store(engine, fetched("http://a.test/1", "Old story one.", fetched_at=old))
@@ -100,7 +111,7 @@ def test_concurrent_writers_store_one_story_once(database_url: str) -> None:
     outcomes: list[Outcome] = []
     barrier = threading.Barrier(len(engines))
 
-    def worker(engine) -> None:  # noqa: ANN001
+    def worker(engine) -> None:
         barrier.wait()
         outcomes.append(store(engine, fetched("http://race.test/story", "The same text.")))
 
