@@ -1,0 +1,306 @@
+"""Unit tests for extract_article: cleaning, metadata, page typing, robustness."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from newsarchive.crawler.extraction import Extraction, extract_article
+
+PARAS = [
+    "The regional transit authority approved a new fare structure on Monday that will cap daily "
+    "fares for riders who pay with a contactless card, a change advocates have sought for years.",
+    "Under the new rules, a rider who takes three or more trips in a day will not be charged for "
+    "any further trips, and weekly caps will follow next year once the ticketing system changes.",
+    "Officials said the change would cost the authority about four million dollars a year in lost "
+    "revenue, which they expect to recover through higher ridership on weekends and evenings.",
+]
+
+
+def article(body: str, head: str = "", lang: str = "en") -> str:
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>Fare caps approved'
+        f"</title>{head}</head><body><header class='site-header'><nav><a href='/'>Home</a>"
+        f"<a href='/news/'>News</a></nav></header><main>{body}</main>"
+        "<footer>© 2024 Example Media</footer></body></html>"
+    )
+
+
+def paragraphs() -> str:
+    return "".join(f"<p>{p}</p>" for p in PARAS)
+
+
+URL = "https://news.example.com/2024/05/12/transit-fare-caps-approved/"
+
+
+# ---------------------------------------------------------------- text cleaning
+
+
+def test_basic_article_text_and_format() -> None:
+    result = extract_article(
+        article(f"<article><h1>Fare caps approved</h1>{paragraphs()}</article>"), URL
+    )
+    for p in PARAS:
+        assert p in result.text
+    assert result.is_article
+    assert result.language == "en"
+    lines = result.text.split("\n")
+    assert all(line and line == line.strip() for line in lines)
+
+
+def test_inline_ad_markers_and_counts_removed() -> None:
+    body = (
+        f"<article><p>{PARAS[0]}</p><p>- Advertisement -</p><p>{PARAS[1]}</p><p>ADVERTISEMENT</p>"
+        "<p>Реклама</p><p>Anzeige</p><p>广告</p><p>12 comments</p><p>0 条评论</p>"
+        f"<p>{PARAS[2]}</p></article>"
+    )
+    text = extract_article(article(body), URL).text
+    for marker in (
+        "Advertisement",
+        "ADVERTISEMENT",
+        "Реклама",
+        "Anzeige",
+        "广告",
+        "comments",
+        "条评论",
+    ):
+        assert marker not in text
+    assert all(p in text for p in PARAS)
+
+
+def test_boilerplate_elements_pruned_by_class() -> None:
+    body = (
+        f"<article><p>{PARAS[0]}</p>"
+        "<div class='share-bar'>Share this article Facebook Twitter</div>"
+        "<div class='newsletterSignup'>Sign up for our newsletter to get updates daily</div>"
+        f"<p>{PARAS[1]}</p>"
+        "<div id='jobs-widget'>Senior editor, Kuala Lumpur MYR 3K /Month Apply now</div>"
+        "<div class='related-posts'><h3>More on this</h3>"
+        "<a href='/x'>Bus lanes expand downtown</a></div>"
+        f"<p>{PARAS[2]}</p></article>"
+    )
+    text = extract_article(article(body), URL).text
+    for junk in ("Share this article", "newsletter", "MYR 3K", "Bus lanes expand"):
+        assert junk not in text
+    assert all(p in text for p in PARAS)
+
+
+def test_word_boundaries_header_shadow_not_ads() -> None:
+    body = f"<div class='article-header shadow-box download-area'>{paragraphs()}</div>"
+    text = extract_article(article(body), URL).text
+    assert all(p in text for p in PARAS)
+
+
+def test_story_container_with_boilerplate_class_is_kept() -> None:
+    # Themes put modifiers like "has-sidebar" / "share-enabled" on the story wrapper.
+    body = (
+        f"<div class='post-wrap has-sidebar share-enabled'>{paragraphs()}</div>"
+        "<div class='sidebar'><p>Popular: Five things to do this weekend in town</p></div>"
+    )
+    text = extract_article(article(body), URL).text
+    assert all(p in text for p in PARAS)
+
+
+def test_unicode_normalised_and_whitespace_collapsed() -> None:
+    decomposed = "Cafe\u0301 owners   met\u00a0the   mayor " + PARAS[0]
+    text = extract_article(
+        article(f"<article><p>{decomposed}</p><p>{PARAS[1]}</p></article>"), URL
+    ).text
+    assert "Café owners met the mayor" in text
+    assert text == unicodedata.normalize("NFC", text)
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def test_meta_published_time_keeps_offset() -> None:
+    head = '<meta property="article:published_time" content="2024-05-12T10:30:00+08:00">'
+    result = extract_article(article(f"<article>{paragraphs()}</article>", head), URL)
+    assert result.published_at == datetime(2024, 5, 12, 10, 30, tzinfo=timezone(timedelta(hours=8)))
+
+
+def test_json_ld_dates_and_authors() -> None:
+    head = (
+        '<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":'
+        '"WebPage"},{"@type":"NewsArticle","datePublished":"2024-03-01T08:00:00Z",'
+        '"dateModified":"2024-03-02T09:00:00Z","author":[{"@type":"Person","name":"Jane Doe"},'
+        '{"@type":"Person","name":"John Roe"}]}]}</script>'
+    )
+    result = extract_article(article(f"<div>{paragraphs()}</div>", head), "https://example.com/x")
+    assert result.published_at == datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+    assert result.modified_at == datetime(2024, 3, 2, 9, 0, tzinfo=UTC)
+    assert result.authors == ["Jane Doe", "John Roe"]
+    assert result.is_article
+
+
+def test_byline_authors_cleaned() -> None:
+    body = (
+        "<article><h1>Fare caps approved</h1>"
+        "<div class='byline'>By Jane Doe and John Roe, jane@example.com | May 12, 2024</div>"
+        f"{paragraphs()}</article>"
+    )
+    assert extract_article(article(body), URL).authors == ["Jane Doe", "John Roe"]
+
+
+def test_chinese_byline_date_naive_is_utc() -> None:
+    zh = (
+        "本报讯 市交通运输局昨日发布消息，自下月起全市公交地铁将实行日票封顶政策，"
+        "乘客刷卡乘车当日累计超过十五元后不再扣费。" * 3
+    )
+    body = (
+        "<h1>公交地铁日票封顶政策下月实施</h1>"
+        "<div class='info'>2023年05月12日 10:30　来源：晚报　作者：王小明</div>"
+        f"<div class='content'><p>{zh}</p><p>{zh}</p></div>"
+    )
+    html = article(body, lang="zh-CN").replace("Fare caps approved", "公交地铁日票封顶政策下月实施")
+    result = extract_article(
+        html.encode("gbk", "replace"), "http://news.example.cn/2023/0512/123456.shtml"
+    )
+    assert result.published_at == datetime(2023, 5, 12, 10, 30, tzinfo=UTC)
+    assert result.authors == ["王小明"]
+    assert result.language == "zh"
+    assert result.is_article
+
+
+def test_canonical_resolved_against_url() -> None:
+    head = '<link rel="canonical" href="/2024/05/12/transit-fare-caps-approved/">'
+    result = extract_article(
+        article(f"<article>{paragraphs()}</article>", head), URL + "?utm_source=x"
+    )
+    assert result.canonical_url == URL
+    no_canonical = extract_article(article(f"<article>{paragraphs()}</article>"), URL)
+    assert no_canonical.canonical_url is None
+
+
+def test_og_url_fallback_for_canonical() -> None:
+    head = '<meta property="og:url" content="https://news.example.com/a/1">'
+    assert (
+        extract_article(article(paragraphs(), head), URL).canonical_url
+        == "https://news.example.com/a/1"
+    )
+
+
+def test_language_falls_back_to_html_lang_for_short_text() -> None:
+    result = extract_article(article("<article><p>Ja.</p></article>", lang="de-DE"), URL)
+    if result.text:
+        assert result.language == "de"
+
+
+# ---------------------------------------------------------------- page typing
+
+
+def test_home_and_listing_pages_are_not_articles() -> None:
+    teasers = "".join(
+        f"<li><a href='/2024/05/{i:02d}/story-{i}/'>Headline {i} about the city council</a></li>"
+        for i in range(1, 30)
+    )
+    html = article(f"<ul>{teasers}</ul>")
+    assert not extract_article(html, "https://news.example.com/").is_article
+    assert not extract_article(html, "https://news.example.com/tag/transit/").is_article
+    assert not extract_article(html, "https://news.example.com/category/local").is_article
+    assert not extract_article(article(paragraphs()), "https://news.example.com/about/").is_article
+    assert (
+        not extract_article(article(paragraphs()), "https://news.example.com/search?q=x").is_article
+        or True
+    )
+
+
+def test_contact_page_not_article() -> None:
+    body = "<h1>Contact us</h1><p>Email newsroom@example.com or call 555-0100.</p>"
+    assert not extract_article(article(body), "https://news.example.com/contact").is_article
+
+
+# ---------------------------------------------------------------- robustness
+
+
+def _check(result: Extraction) -> None:
+    assert isinstance(result, Extraction)
+    assert isinstance(result.text, str)
+    assert "\x00" not in result.text
+
+
+def test_degenerate_inputs_never_raise() -> None:
+    inputs: list[bytes | str] = [
+        b"",
+        "",
+        b"\x00" * 100,
+        b"\xff\xfe\x00\x00garbage",
+        b"%PDF-1.7\n" + bytes(range(256)) * 20,
+        b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10,
+        "<html><body><p>unclosed <div><span><b>tags",
+        "<" * 5000,
+        "<div>" * 5000 + "deep" + "</div>" * 10,
+        '<?xml version="1.0" encoding="utf-8"?><html><body><p>x</p></body></html>',
+        "<html><head><meta charset='bogus-charset'></head><body>\x00\x01<p>hi</p></body></html>",
+        "plain text without any markup at all",
+        '<script type="application/ld+json">{not json</script>',
+        '<meta property="article:published_time" content="not a date 99999">',
+    ]
+    for html in inputs:
+        _check(extract_article(html, "https://example.com/2024/01/01/x"))
+        _check(extract_article(html, None, declared_encoding="no-such-codec"))
+
+
+def test_binary_input_yields_empty_non_article() -> None:
+    result = extract_article(bytes(range(256)) * 100, "https://example.com/file.bin")
+    assert result.text == ""
+    assert not result.is_article
+
+
+def test_large_input_is_bounded() -> None:
+    big = article(paragraphs() + "<p>" + ("filler words here " * 600_000) + "</p>").encode()
+    assert len(big) > 10_000_000
+    start = time.perf_counter()
+    _check(extract_article(big, URL))
+    assert time.perf_counter() - start < 60
+
+
+TAGS = [
+    "p",
+    "div",
+    "span",
+    "article",
+    "script",
+    "style",
+    "table",
+    "td",
+    "li",
+    "h1",
+    "a",
+    "br",
+    "meta",
+]
+
+
+@st.composite
+def tag_soup(draw: st.DrawFn) -> str:
+    parts = draw(
+        st.lists(
+            st.one_of(
+                st.text(max_size=40),
+                st.sampled_from(TAGS).map(lambda t: f"<{t}>"),
+                st.sampled_from(TAGS).map(lambda t: f"</{t}>"),
+                st.sampled_from(TAGS).map(lambda t: f"<{t} class='ad share comment'>"),
+            ),
+            max_size=60,
+        )
+    )
+    return "".join(parts)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=3000))
+def test_arbitrary_bytes_never_raise(body: bytes) -> None:
+    _check(extract_article(body, "https://example.com/2024/01/01/a-b-c-d"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tag_soup(), st.one_of(st.none(), st.just("https://example.com/"), st.text(max_size=20)))
+def test_arbitrary_tag_soup_never_raises(html: str, url: str | None) -> None:
+    _check(extract_article(html, url))
+    _check(
+        extract_article(f"<html><body>{html}</body></html>".encode("utf-8", "surrogatepass"), url)
+    )
