@@ -186,6 +186,19 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
+def _mostly_utf8(body: bytes) -> bool:
+    """Declared UTF-8 with a few corrupt bytes (a damaged page) rather than another charset.
+
+    A legacy-charset page read as UTF-8 fails on nearly every non-ASCII byte and
+    practically never forms a valid multibyte sequence; a damaged UTF-8 page has
+    a handful of failures beside good sequences.
+    """
+    text = body.decode("utf-8", errors="replace")
+    errors = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) >= 0x80) - errors
+    return good > 0 and errors <= max(8, good // 10)
+
+
 def _has_non_ascii(body: bytes) -> bool:
     return not body.isascii()
 
@@ -264,7 +277,7 @@ def _detect(body: bytes, declared: str | None) -> str:
 
     for codec in candidates:
         if codec in ("utf-8", "utf-8-sig"):
-            if utf8:
+            if utf8 or _mostly_utf8(body):
                 return "utf-8"
             continue
         if utf8:

@@ -7,8 +7,12 @@ import logging
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
 logger = logging.getLogger(__name__)
@@ -52,3 +56,26 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if retry_after and retry_after.strip().isdigit():
             delay = max(delay, float(retry_after.strip()))
         return min(delay, self.cap)
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with every request that waits for robots.txt obeying it.
+
+    In Scrapy 2.13+ all requests waiting for a host's robots.txt await one shared
+    Deferred, and the first waiter consumes its result: the others get ``None``
+    and go through unchecked (a Disallowed page queued beside the home page gets
+    fetched). Here each waiter gets its own Deferred relayed from the shared one.
+    """
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(pending, Deferred):
+            return await super().robot_parser(request)
+        waiter: Deferred[RobotParser | None] = Deferred()
+
+        def relay(result: RobotParser | None) -> RobotParser | None:
+            waiter.callback(result)
+            return result  # pass it on unchanged to the next waiter
+
+        pending.addCallback(relay)
+        return await maybe_deferred_to_future(waiter)

@@ -35,9 +35,12 @@ DEFAULTS: dict[str, object] = {
     "LOGSTATS_INTERVAL": 30.0,
     # The crawl summary replaces Scrapy's stats dump; LOG_LEVEL=DEBUG brings it back.
     "STATS_DUMP": False,
+    "LOG_VERSIONS": [],
     "DOWNLOADER_MIDDLEWARES": {
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "newsarchive.crawler.middlewares.BackoffRetryMiddleware": 550,
+        "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+        "newsarchive.crawler.middlewares.SharedRobotsTxtMiddleware": 100,
     },
     "ITEM_PIPELINES": {
         f"{PIPELINES}.clean.CleanPipeline": 100,
@@ -58,5 +61,10 @@ def crawl_settings(config: Config) -> Settings:
     )
     settings.set("DEPTH_LIMIT", config.crawl.depth_limit, priority="project")
     settings.set("NEWSARCHIVE_DATABASE_URL", config.database_url, priority="project")
+    settings.set(
+        "NEWSARCHIVE_NEAR_DUPLICATE_THRESHOLD",
+        config.dedupe.near_duplicate_threshold,
+        priority="project",
+    )
     settings.setdict(config.scrapy, priority="cmdline")
     return settings

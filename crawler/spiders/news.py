@@ -10,7 +10,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -77,9 +79,26 @@ class NewsSpider(Spider):
         self.crawler.stats.inc_value("newsarchive/errors")
         logger.warning(f"[{self.source.name}] {message}: %s", *args, url)
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
+        return spider
+
+    def on_request_dropped(self, request: Request) -> None:
+        # A redirect back to a URL of its own chain is a loop; the duplicate
+        # filter drops it silently, so this is the only place to see it.
+        chain = [canonical_url(u) for u in request.meta.get("redirect_urls", [])]
+        if canonical_url(request.url) in chain:
+            self._error("redirect loop (%s)", chain[0], " -> ".join([*chain, request.url]))
+
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+            self.crawler.stats.inc_value("newsarchive/robots_forbidden")
+            logger.info("[%s] skipped, forbidden by robots.txt: %s", self.source.name, url)
+            return
         response = getattr(failure.value, "response", None)
         reason = (
             f"HTTP {response.status}"
@@ -103,12 +122,7 @@ class NewsSpider(Spider):
             yield self._request(response.urljoin(link), self.parse_page, listed=True)
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
-        text = (
-            response.text
-            if isinstance(response, TextResponse)
-            else response.body.decode("utf-8", "replace")
-        )
-        for url in sitemap_urls_from_robots(text, base_url=response.url):
+        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
             yield self._request(url, self.parse_sitemap)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:

@@ -118,6 +118,16 @@ def test_nul_bytes_stripped_and_invalid_bytes_tolerated() -> None:
     assert FR in text
 
 
+def test_declared_utf8_with_a_few_corrupt_bytes_stays_utf8() -> None:
+    """A damaged UTF-8 page (mostly ASCII, a few bad bytes) must not be read as cp125x."""
+    body = (
+        b'<html><head><meta charset="utf-8"></head><body><p>The beach caf\xc3\xa9 opened.</p>'
+        b"<p>Monday morning\xff\xfe\xc3\x28\xe2\x80 the tide came in.</p>" + b"<p>x</p>" * 50
+    )
+    assert detect_encoding(body) == "utf-8"
+    assert "beach café opened" in decode_html(body)
+
+
 def test_truncated_utf8_tail_is_still_utf8() -> None:
     body = page(ZH).encode("utf-8") + "江".encode()[:2]
     assert detect_encoding(body) == "utf-8"
