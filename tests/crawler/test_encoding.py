@@ -7,6 +7,7 @@ import codecs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from newsarchive.crawler.encoding import decode_html, detect_encoding, normalize_encoding_label
 
 ZH = "江宁区第三批老旧小区改造工程正式开工，涉及居民楼八十六栋、住户四千余户，预计十月底前完工。"

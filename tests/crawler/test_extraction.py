@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from newsarchive.crawler.extraction import Extraction, extract_article
 
 PARAS = [

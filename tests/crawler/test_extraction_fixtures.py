@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+
 from newsarchive.crawler.extraction import extract_article
 
 PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from newsarchive.crawler.urls import canonical_url, story_url
 
 

@@ -6,6 +6,8 @@ import hashlib
 import threading
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
+
 from newsarchive.storage import (
     FetchedArticle,
     Outcome,
@@ -17,7 +19,6 @@ from newsarchive.storage import (
 )
 from newsarchive.storage.articles import raw_html
 from newsarchive.storage.models import Article, ArticleVersion
-from sqlalchemy import func, select
 
 
 def fetched(url: str, text: str, source: str = "harbour", **kw) -> FetchedArticle:
