@@ -75,6 +75,16 @@ class NewsSpider(Spider):
             meta={"follow": follow, "listed": listed},
         )
 
+    def _requests(
+        self, urls: list[str], callback: Any, *, source_url: str, **kwargs: bool
+    ) -> Iterator[Request]:
+        """Requests for URLs a page, feed or sitemap lists; unusable ones are logged, not fatal."""
+        for url in urls:
+            if urlsplit(url).scheme not in ("http", "https"):
+                self._error("unusable URL %r listed", source_url, url)
+                continue
+            yield self._request(url, callback, **kwargs)
+
     def _error(self, message: str, url: str, *args: Any) -> None:
         self.crawler.stats.inc_value("newsarchive/errors")
         logger.warning(f"[{self.source.name}] {message}: %s", *args, url)
@@ -118,12 +128,12 @@ class NewsSpider(Spider):
             )
             return
         logger.info("[%s] feed %s lists %d items", self.source.name, response.url, len(links))
-        for link in links:
-            yield self._request(response.urljoin(link), self.parse_page, listed=True)
+        urls = [response.urljoin(link) for link in links]
+        yield from self._requests(urls, self.parse_page, source_url=response.url, listed=True)
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
-        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-            yield self._request(url, self.parse_sitemap)
+        urls = list(sitemap_urls_from_robots(response.body, base_url=response.url))
+        yield from self._requests(urls, self.parse_sitemap, source_url=response.url)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         body = response.body
@@ -139,15 +149,15 @@ class NewsSpider(Spider):
         except Exception as exc:  # lxml raises several types for garbage
             self._error("not a sitemap (%s)", response.url, exc)
             return
-        urls = [entry["loc"] for entry in sitemap if entry.get("loc")]
+        # Sitemaps must hold absolute URLs, but relative ones are common enough to accept.
+        urls = [response.urljoin(entry["loc"]) for entry in sitemap if entry.get("loc")]
         logger.info(
             "[%s] sitemap %s lists %d %s", self.source.name, response.url, len(urls), sitemap.type
         )
-        for url in urls:
-            if sitemap.type == "sitemapindex":
-                yield self._request(url, self.parse_sitemap)
-            else:
-                yield self._request(url, self.parse_page, listed=True)
+        if sitemap.type == "sitemapindex":
+            yield from self._requests(urls, self.parse_sitemap, source_url=response.url)
+        else:
+            yield from self._requests(urls, self.parse_page, source_url=response.url, listed=True)
 
     def parse_page(self, response: Response) -> Iterator[ArticleItem | Request]:
         if not _is_html(response):
