@@ -17,9 +17,10 @@ def test_demo_crawls_the_bundled_site_into_a_fresh_sqlite_file(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Crawl summary" in out
-    status, pages, *counts = summary_row(out)
-    assert status == "ok" and pages > 0
-    assert counts == [10, 0, 0, 1, 0]  # new, updated, unchanged, duplicates, errors
+    row = summary_row(out)
+    assert row["status"] == "ok" and int(row["pages"]) > 0
+    counts = [int(row[k]) for k in ("new", "updated", "unchanged", "duplicates", "errors")]
+    assert counts == [10, 0, 0, 1, 0]
     assert out.count("\n## ") == 3
     assert "Advertisement" not in out
 
@@ -33,13 +34,18 @@ def test_demo_crawls_the_bundled_site_into_a_fresh_sqlite_file(tmp_path: Path) -
     # A second demo starts from a fresh file, not on top of the first.
     again = run_cli("demo", "--dir", str(tmp_path))
     assert again.returncode == 0, again.stderr
-    assert summary_row(again.stdout)[2:] == [10, 0, 0, 1, 0]
+    assert (summary_row(again.stdout)["new"], summary_row(again.stdout)["duplicates"]) == (
+        "10",
+        "1",
+    )
 
 
-def summary_row(out: str) -> list:
-    """The demo source's row of the summary table: status, then the counters as ints."""
-    cells = next(line.split() for line in out.splitlines() if line.startswith("riverside"))
-    return [cells[1], *(int(n) for n in cells[2:])]
+def summary_row(out: str) -> dict[str, str]:
+    """The demo source's row of the summary table, by column name."""
+    lines = out.splitlines()
+    header = next(line.split() for line in lines if line.startswith("source"))
+    cells = next(line.split() for line in lines if line.startswith("riverside"))
+    return dict(zip(header, cells, strict=True))
 
 
 def test_extract_prints_one_json_object_per_file_and_reads_gzip(tmp_path: Path) -> None:
