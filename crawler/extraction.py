@@ -889,7 +889,16 @@ def _title(tree: HtmlElement, metas: dict[str, str]) -> str | None:
     return None
 
 
+# A URL names a day only when it holds year, month and day; htmldate would turn
+# ".../2024/05/slug" into 2024-05-01, a date the page never stated.
+_URL_DAY_RE = re.compile(
+    r"(?<!\d)(19|20)\d\d([/_-]?)(0?[1-9]|1[0-2])\2(0?[1-9]|[12]\d|3[01])(?!\d)"
+)
+
+
 def _fallback_date(tree: HtmlElement, url: str | None) -> datetime | None:
+    if url and not _URL_DAY_RE.search(urlsplit(url).path):
+        url = None
     try:
         found = htmldate.find_date(
             tree, url=url, extensive_search=False, original_date=True, deferred_url_extractor=True
