@@ -61,10 +61,5 @@ def crawl_settings(config: Config) -> Settings:
     )
     settings.set("DEPTH_LIMIT", config.crawl.depth_limit, priority="project")
     settings.set("NEWSARCHIVE_DATABASE_URL", config.database_url, priority="project")
-    settings.set(
-        "NEWSARCHIVE_NEAR_DUPLICATE_THRESHOLD",
-        config.dedupe.near_duplicate_threshold,
-        priority="project",
-    )
     settings.setdict(config.scrapy, priority="cmdline")
     return settings
