@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from newsarchive.storage import create_archive_engine, ensure_schema
-from newsarchive.storage.runs import finish_run, start_run
 from scrapy.crawler import Crawler, CrawlerProcess
 
 from newsarchive.config import Config, SourceConfig
+from newsarchive.storage import create_archive_engine, ensure_schema
+from newsarchive.storage.runs import finish_run, start_run
 
 from .settings import crawl_settings
 from .spiders.news import NewsSpider

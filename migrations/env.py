@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
+
 from newsarchive.storage.engine import create_archive_engine, writer
 from newsarchive.storage.models import Base
-from sqlalchemy import text
 
 # Any 64-bit number unique to this application: PostgreSQL advisory lock key.
 MIGRATION_LOCK_KEY = 0x6E657773617263  # "newsarc"

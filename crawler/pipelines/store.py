@@ -6,12 +6,13 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from newsarchive.storage import FetchedArticle, Outcome, save_article, write_session
-from newsarchive.storage.engine import create_archive_engine
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+
+from newsarchive.storage import FetchedArticle, Outcome, save_article, write_session
+from newsarchive.storage.engine import create_archive_engine
 
 from ..items import ArticleItem
 
