@@ -1,0 +1,68 @@
+"""What ``newsarchive status`` reports per source, computed from the config and ``crawl_runs``.
+
+The next run time is what the daemon would choose (:func:`.timing.next_due`),
+without its random jitter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from newsarchive.config import Config
+from newsarchive.storage.runs import (
+    RunRecord,
+    articles_per_source,
+    consecutive_failures,
+    recent_runs,
+)
+
+from .timing import next_due
+
+HISTORY_RUNS = 50
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    source: str
+    schedule: str
+    timezone: str
+    last_run: RunRecord | None
+    """The newest run, whatever its status (may be running)."""
+    next_run: datetime
+    articles: int
+    failures: int
+    """Failed or timed-out runs in a row, newest first."""
+    failing: bool
+    """At least ``failure_backoff_after`` failures in a row: crawled less often, reported."""
+
+    @property
+    def running(self) -> bool:
+        return self.last_run is not None and self.last_run.status == "running"
+
+
+def source_statuses(
+    config: Config, engine: Engine, now: datetime | None = None
+) -> list[SourceStatus]:
+    """One :class:`SourceStatus` per configured source, in config order."""
+    now = now or datetime.now(UTC)
+    articles = articles_per_source(engine)
+    statuses = []
+    for source in config.sources:
+        runs = recent_runs(engine, source=source.name, limit=HISTORY_RUNS)
+        failures = consecutive_failures(runs)
+        statuses.append(
+            SourceStatus(
+                source=source.name,
+                schedule=source.schedule,
+                timezone=source.timezone,
+                last_run=runs[0] if runs else None,
+                next_run=next_due(source, runs, config.daemon, now),
+                articles=articles.get(source.name, 0),
+                failures=failures,
+                failing=failures >= config.daemon.failure_backoff_after,
+            )
+        )
+    return statuses

@@ -1,0 +1,246 @@
+"""The daemon as an operator runs it: a subprocess, real crawls of the fixture site, signals.
+
+Each test runs on SQLite and PostgreSQL. Sources use "@every 2s" and a small
+feed so crawls take a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import signal
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from daemon_harness import (
+    DaemonProcess,
+    archive_engine,
+    closed_port_url,
+    wait_for,
+    write_config,
+)
+
+from conftest import run_cli
+
+# rss1.rdf lists five stories, all fetchable: a short crawl with a known result.
+FEED = "/feeds/rss1.rdf"
+FEED_STORIES = 5
+
+
+def runs_of(database_url: str, source: str) -> list:
+    """The source's runs, oldest first; none while the daemon is still creating the schema."""
+    from sqlalchemy.exc import DBAPIError
+
+    from newsarchive.storage.runs import recent_runs
+
+    with archive_engine(database_url) as engine:
+        try:
+            return list(reversed(recent_runs(engine, source=source, limit=100)))
+        except DBAPIError:  # no table, or a migration half-way
+            return []
+
+
+def statuses(database_url: str, source: str) -> list[str]:
+    return [r.status for r in runs_of(database_url, source)]
+
+
+def stored_articles(database_url: str) -> set[str]:
+    """Canonical URLs of the stored articles (polled while the daemon writes)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with archive_engine(database_url) as engine, engine.connect() as conn:
+        try:
+            return set(conn.execute(text("SELECT canonical_url FROM articles")).scalars())
+        except DBAPIError:
+            return set()
+
+
+def stories_requested(site) -> int:
+    return sum(p.startswith(("/news/2024/", "/intl/")) for p in site.paths())
+
+
+def cli_runs(config: Path) -> list[dict]:
+    result = run_cli("runs", "--format", "jsonl", "--limit", "100", config=config)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def exported_urls(config: Path) -> Counter[str]:
+    result = run_cli("export", config=config)
+    assert result.returncode == 0, result.stderr
+    return Counter(json.loads(line)["canonical_url"] for line in result.stdout.splitlines())
+
+
+def test_sources_crawl_repeatedly_and_a_dead_site_fails_alone(
+    database_url: str, fresh_site, tmp_path: Path
+) -> None:
+    config = write_config(
+        tmp_path / "newsarchive.toml",
+        database_url,
+        [
+            {"name": "harbour", "feeds": [fresh_site.url_for(FEED)], "schedule": "@every 2s"},
+            {"name": "gone", "feeds": [closed_port_url()], "schedule": "@every 2s"},
+        ],
+        daemon={"shutdown_grace": "10s"},
+    )
+    with DaemonProcess(config, tmp_path / "daemon.log") as daemon:
+        wait_for(
+            lambda: (
+                statuses(database_url, "harbour").count("ok") >= 2
+                and statuses(database_url, "gone").count("failed") >= 2
+            ),
+            60,
+            "two ok runs of harbour and two failed runs of gone",
+        )
+        daemon.signal(signal.SIGTERM)
+        assert daemon.wait(timeout=20) == 0, daemon.log
+
+    runs = cli_runs(config)
+    by_source: dict[str, list[dict]] = {}
+    for run in runs:
+        by_source.setdefault(run["source"], []).append(run)
+    assert {r["status"] for r in by_source["harbour"]} <= {"ok", "interrupted"}
+    assert {r["status"] for r in by_source["gone"]} <= {"failed", "interrupted"}
+    failed = [r for r in by_source["gone"] if r["status"] == "failed"]
+    assert all("no page could be fetched" in r["error"] for r in failed)
+    assert all(r["finished_at"] for r in runs), "no run is left running after a clean stop"
+    # One crawl per source at a time: a source's runs never overlap.
+    for source_runs in by_source.values():
+        ordered = sorted(source_runs, key=lambda r: r["started_at"])
+        for earlier, later in itertools.pairwise(ordered):
+            assert earlier["finished_at"] <= later["started_at"]
+    assert fresh_site.count(FEED) >= 2
+    urls = exported_urls(config)
+    assert len(urls) == FEED_STORIES and set(urls.values()) == {1}
+    assert "[harbour] crawl ok (run" in daemon.log
+    assert "[gone] crawl failed (run" in daemon.log
+
+
+def test_sigterm_during_a_crawl_stops_it_cleanly(
+    database_url: str, fresh_site, tmp_path: Path
+) -> None:
+    config = write_config(
+        tmp_path / "newsarchive.toml",
+        database_url,
+        [{"name": "harbour", "feeds": [fresh_site.url_for(FEED)], "schedule": "@every 1h"}],
+        daemon={"shutdown_grace": "15s"},
+        # One page a second: the crawl takes several seconds.
+        scrapy={"DOWNLOAD_DELAY": 1, "DOWNLOAD_DELAY_JITTER": 0},
+    )
+    with DaemonProcess(config, tmp_path / "daemon.log") as daemon:
+        wait_for(lambda: statuses(database_url, "harbour") == ["running"], 30, "a running crawl")
+        wait_for(
+            lambda: stories_requested(fresh_site),
+            30,
+            "the crawl to fetch a story",
+        )
+        daemon.signal(signal.SIGTERM)
+        assert daemon.wait(timeout=15 + 10) == 0, daemon.log
+
+    (run,) = runs_of(database_url, "harbour")
+    assert run.status in ("interrupted", "ok")
+    assert run.finished_at is not None
+    urls = exported_urls(config)
+    assert set(urls.values()) <= {1}
+
+
+def test_restart_after_kill_marks_the_stale_run_and_loses_nothing(
+    database_url: str, fresh_site, tmp_path: Path
+) -> None:
+    sources = [{"name": "harbour", "feeds": [fresh_site.url_for(FEED)], "schedule": "@every 2s"}]
+    slow = write_config(
+        tmp_path / "slow.toml",
+        database_url,
+        sources,
+        scrapy={"DOWNLOAD_DELAY": 1, "DOWNLOAD_DELAY_JITTER": 0},
+    )
+    with DaemonProcess(slow, tmp_path / "daemon.log") as daemon:
+        wait_for(lambda: statuses(database_url, "harbour") == ["running"], 30, "a running crawl")
+        wait_for(lambda: stored_articles(database_url), 30, "the first stored story")
+        # The whole service dies at once (OOM killer, power cut, SIGKILL of the cgroup).
+        daemon.kill_all()
+    assert statuses(database_url, "harbour") == ["running"]
+    stored_before = stored_articles(database_url)
+
+    fast = write_config(tmp_path / "fast.toml", database_url, sources)
+    with DaemonProcess(fast, tmp_path / "daemon.log") as daemon:
+        wait_for(
+            lambda: statuses(database_url, "harbour")[:2] == ["interrupted", "ok"],
+            60,
+            "the stale run marked interrupted and a completed crawl",
+        )
+        daemon.signal(signal.SIGTERM)
+        assert daemon.wait(timeout=20) == 0, daemon.log
+
+    stale = runs_of(database_url, "harbour")[0]
+    assert stale.finished_at is not None and "ended without finishing" in stale.error
+    assert "left running by a killed crawl" in daemon.log
+    urls = exported_urls(fast)
+    assert set(stored_before) <= set(urls), "stories stored before the kill are kept"
+    assert len(urls) == FEED_STORIES and set(urls.values()) == {1}, urls
+
+
+def test_sighup_refuses_a_bad_config_and_adds_a_new_source(
+    database_url: str, fresh_site, tmp_path: Path
+) -> None:
+    harbour = {"name": "harbour", "feeds": [fresh_site.url_for(FEED)], "schedule": "@every 2s"}
+    path = tmp_path / "newsarchive.toml"
+    write_config(path, database_url, [harbour])
+    with DaemonProcess(path, tmp_path / "daemon.log", "--log-format", "json") as daemon:
+        wait_for(lambda: "ok" in statuses(database_url, "harbour"), 30, "a harbour crawl")
+
+        path.write_text(path.read_text() + "\n[[sources]]\nname = 'Bad Name!'\n")
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: "config refused" in daemon.log, 10, "the bad config to be refused")
+        done = statuses(database_url, "harbour").count("ok")
+        wait_for(
+            lambda: statuses(database_url, "harbour").count("ok") > done,
+            30,
+            "harbour to keep crawling under the old config",
+        )
+
+        wires = {
+            "name": "wires",
+            "feeds": [fresh_site.url_for("/feeds/atom.xml")],
+            "schedule": "@every 2s",
+        }
+        write_config(path, database_url, [harbour, wires])
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: "ok" in statuses(database_url, "wires"), 30, "the added source's crawl")
+        daemon.signal(signal.SIGTERM)
+        assert daemon.wait(timeout=20) == 0, daemon.log
+
+    assert fresh_site.count("/feeds/atom.xml") >= 1
+    events = [json.loads(line) for line in daemon.log.splitlines() if line.startswith("{")]
+    assert any(e.get("event") == "reload_refused" for e in events)
+    finished = [e for e in events if e.get("event") == "crawl_finished"]
+    assert {e["source"] for e in finished} == {"harbour", "wires"}
+    assert all({"run_id", "status", "pages", "new", "errors"} <= e.keys() for e in finished)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_killing_only_the_daemon_stops_its_orphaned_crawl(
+    database_url: str, fresh_site, tmp_path: Path
+) -> None:
+    config = write_config(
+        tmp_path / "newsarchive.toml",
+        database_url,
+        [{"name": "harbour", "feeds": [fresh_site.url_for(FEED)], "schedule": "@every 1h"}],
+        scrapy={"DOWNLOAD_DELAY": 1, "DOWNLOAD_DELAY_JITTER": 0},
+    )
+    with DaemonProcess(config, tmp_path / "daemon.log") as daemon:
+        wait_for(lambda: statuses(database_url, "harbour") == ["running"], 30, "a running crawl")
+        daemon.proc.kill()
+        daemon.proc.wait(timeout=10)
+        # The crawl notices the daemon is gone and records its run as interrupted itself.
+        wait_for(
+            lambda: statuses(database_url, "harbour") == ["interrupted"],
+            30,
+            "the orphaned crawl to stop",
+        )
