@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsarchive.storage.models import utcnow
+from newsarchive.storage.warc import WarcLocation
 
 from .extraction import Extraction
 
@@ -31,3 +32,7 @@ class ArticleItem:
     """Set by the dedupe pipeline: the story's identity."""
     content_hash: str | None = None
     """Set by the dedupe pipeline: SHA-256 of the cleaned text."""
+    minhash: bytes | None = None
+    """Set by the dedupe pipeline: MinHash signature of the cleaned text (None if too short)."""
+    warc: WarcLocation | None = None
+    """Where the WARC middleware archived the response, if it did."""

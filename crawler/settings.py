@@ -41,6 +41,14 @@ DEFAULTS: dict[str, object] = {
         "newsarchive.crawler.middlewares.BackoffRetryMiddleware": 550,
         "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
         "newsarchive.crawler.middlewares.SharedRobotsTxtMiddleware": 100,
+        # Between retry (550) and redirect (600): every hop of a redirect chain
+        # gets its own URL's validators, and a 304 is never retried.
+        "newsarchive.crawler.conditional.ConditionalFetchMiddleware": 580,
+        # Below retry and redirect: only final 2xx responses, already decompressed.
+        "newsarchive.crawler.warc.WarcArchiveMiddleware": 540,
+    },
+    "SPIDER_MIDDLEWARES": {
+        "newsarchive.crawler.recrawl.RecrawlMiddleware": 800,
     },
     "ITEM_PIPELINES": {
         f"{PIPELINES}.clean.CleanPipeline": 100,
@@ -61,5 +69,12 @@ def crawl_settings(config: Config) -> Settings:
     )
     settings.set("DEPTH_LIMIT", config.crawl.depth_limit, priority="project")
     settings.set("NEWSARCHIVE_DATABASE_URL", config.database_url, priority="project")
+    settings.set(
+        "NEWSARCHIVE_NEAR_DUPLICATE_THRESHOLD",
+        config.dedupe.near_duplicate_threshold,
+        priority="project",
+    )
+    settings.set("NEWSARCHIVE_WARC_DIR", str(config.warc_dir), priority="project")
+    settings.set("NEWSARCHIVE_WARC_MAX_SIZE", config.archive.max_warc_size, priority="project")
     settings.setdict(config.scrapy, priority="cmdline")
     return settings

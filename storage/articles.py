@@ -12,7 +12,10 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from newsarchive.similarity import normalised_text
+
 from .models import Article, ArticleVersion, Source, utcnow
+from .near_duplicates import find_near_duplicate, index_article, lock_bands, signature_band_keys
 from .upsert import insert_or_ignore
 
 
@@ -42,6 +45,14 @@ class FetchedArticle:
     raw_encoding: str | None = None
     fetched_at: datetime = field(default_factory=utcnow)
     crawl_run_id: int | None = None
+    minhash: bytes | None = None
+    """MinHash signature of ``text`` (``newsarchive.similarity.signature``), if long enough."""
+    warc_file: str | None = None
+    """The WARC file holding the response (then ``raw_html`` is not stored twice)."""
+    warc_offset: int | None = None
+
+
+DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.8
 
 
 def ensure_source(session: Session, name: str) -> int:
@@ -50,12 +61,19 @@ def ensure_source(session: Session, name: str) -> int:
     return session.execute(select(Source.id).where(Source.name == name)).scalar_one()
 
 
-def save_article(session: Session, fetched: FetchedArticle) -> Outcome:
+def save_article(
+    session: Session,
+    fetched: FetchedArticle,
+    *,
+    near_duplicate_threshold: float = DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+) -> Outcome:
     """Record one fetch of a story, inside the caller's transaction.
 
     The row is claimed with an atomic insert-or-ignore on ``canonical_url`` first,
     so two processes storing the same story at once serialise on it instead of
-    both inserting.
+    both inserting. A new text is linked to the earliest-seen article it copies,
+    exactly (same hash) or nearly (estimated Jaccard ≥ ``near_duplicate_threshold``),
+    and its LSH bands are indexed in the same transaction.
     """
     source_id = ensure_source(session, fetched.source)
     insert_or_ignore(
@@ -77,6 +95,11 @@ def save_article(session: Session, fetched: FetchedArticle) -> Outcome:
     article.last_fetched_at = fetched.fetched_at
     if article.version and article.content_hash == fetched.content_hash:
         return Outcome.UNCHANGED
+    if article.version and _same_words(session, article, fetched.text):
+        # Only spacing, punctuation or case moved: not a new version of the story.
+        return Outcome.UNCHANGED
+    keys = signature_band_keys(fetched.minhash)
+    lock_bands(session, keys)
 
     # An exact copy of another story's current text is linked, not counted as a new story.
     original = session.execute(
@@ -89,10 +112,21 @@ def save_article(session: Session, fetched: FetchedArticle) -> Outcome:
         # Point at the cluster's root so chains never form.
         root = session.get(Article, original)
         original = (root.duplicate_of or root.id) if root else original
+    exact = original is not None
+    # A story others already copy stays their original, or chains would form.
+    if not exact and fetched.minhash is not None and not _has_copies(session, article):
+        near = find_near_duplicate(
+            session, article.id, fetched.minhash, keys, near_duplicate_threshold
+        )
+        original = near.root_id if near else None
     outcome = Outcome.NEW if article.version == 0 else Outcome.UPDATED
     article.version += 1
     article.content_hash = fetched.content_hash
     article.duplicate_of = original
+    article.minhash = fetched.minhash
+    # An exact copy's bands are its original's: indexing them again would only
+    # lengthen every later look-up's candidate list.
+    index_article(session, article.id, [] if exact else keys)
     session.add(
         ArticleVersion(
             article_id=article.id,
@@ -104,16 +138,41 @@ def save_article(session: Session, fetched: FetchedArticle) -> Outcome:
             language=fetched.language,
             text=fetched.text,
             content_hash=fetched.content_hash,
-            raw_html=zlib.compress(fetched.raw_html, 6) if fetched.raw_html is not None else None,
+            raw_html=_compressed_raw(fetched),
             raw_encoding=fetched.raw_encoding,
             fetched_at=fetched.fetched_at,
             crawl_run_id=fetched.crawl_run_id,
+            warc_file=fetched.warc_file,
+            warc_offset=fetched.warc_offset,
         )
     )
     session.flush()
     if outcome is Outcome.NEW and original is not None:
         return Outcome.DUPLICATE
     return outcome
+
+
+def _compressed_raw(fetched: FetchedArticle) -> bytes | None:
+    # A response archived in a WARC file is kept there; the zlib copy is for the rest.
+    if fetched.raw_html is None or fetched.warc_file is not None:
+        return None
+    return zlib.compress(fetched.raw_html, 6)
+
+
+def _same_words(session: Session, article: Article, text: str) -> bool:
+    stored = session.execute(
+        select(ArticleVersion.text).where(
+            ArticleVersion.article_id == article.id, ArticleVersion.version == article.version
+        )
+    ).scalar_one()
+    return normalised_text(stored) == normalised_text(text)
+
+
+def _has_copies(session: Session, article: Article) -> bool:
+    if not article.version:
+        return False
+    copy = select(Article.id).where(Article.duplicate_of == article.id).limit(1)
+    return session.execute(copy).first() is not None
 
 
 def raw_html(version: ArticleVersion) -> bytes | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -10,15 +11,35 @@ from sqlalchemy.orm import Session
 from .models import Base
 
 
+def _insert(session: Session, model: type[Base]) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"no upsert for database dialect {dialect!r}")
+
+
 def insert_or_ignore(
     session: Session, model: type[Base], values: dict[str, Any], conflict: list[str]
 ) -> None:
     """Insert a row unless one with equal ``conflict`` columns exists; atomic on both dialects."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = postgresql.insert(model).values(**values)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(model).values(**values)
-    else:
-        raise NotImplementedError(f"no upsert for database dialect {dialect!r}")
+    stmt = _insert(session, model).values(**values)
     session.execute(stmt.on_conflict_do_nothing(index_elements=conflict))
+
+
+def insert_or_update(
+    session: Session,
+    model: type[Base],
+    rows: list[dict[str, Any]],
+    conflict: list[str],
+    update: Callable[[Any], dict[str, Any]],
+) -> None:
+    """Insert ``rows`` (one executemany); a row whose ``conflict`` columns exist already gets
+    ``update(excluded)`` instead, where ``excluded`` names the values that were refused."""
+    if not rows:
+        return
+    stmt = _insert(session, model)
+    session.execute(
+        stmt.on_conflict_do_update(index_elements=conflict, set_=update(stmt.excluded)), rows
+    )

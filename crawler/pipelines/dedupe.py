@@ -1,6 +1,6 @@
-"""Dedupe: give each story one identity (canonical URL) and a content hash.
+"""Dedupe: give each story one identity (canonical URL), a content hash and a MinHash signature.
 
-Exact copies under other URLs are linked by the store, which sees every
+Exact and near copies under other URLs are linked by the store, which sees every
 process's writes; here only repeats within this crawl are dropped.
 """
 
@@ -10,6 +10,8 @@ import hashlib
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+
+from newsarchive.similarity import signature
 
 from ..items import ArticleItem
 from ..urls import story_url
@@ -21,7 +23,8 @@ def content_hash(text: str) -> str:
 
 
 class DedupePipeline:
-    """Sets ``canonical_url`` and ``content_hash``; drops a story already seen in this crawl."""
+    """Sets ``canonical_url``, ``content_hash`` and ``minhash``; drops a story already seen in
+    this crawl."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
@@ -42,4 +45,5 @@ class DedupePipeline:
                 log_level="INFO",
             )
         self.seen.add(item.canonical_url)
+        item.minhash = signature(item.extraction.text)
         return item

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsarchive.storage import FetchedArticle, Outcome, save_article, write_session
+from newsarchive.storage.articles import DEFAULT_NEAR_DUPLICATE_THRESHOLD
 from newsarchive.storage.engine import create_archive_engine
 
 from ..items import ArticleItem
@@ -26,6 +27,10 @@ COUNTER = {
 }
 
 
+class StoreFailed(DropItem):
+    """The database refused the article; the page must be fetched in full next time."""
+
+
 class StorePipeline:
     """Saves items with :func:`save_article`, one transaction per story.
 
@@ -38,6 +43,9 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.engine = engine
+        self.threshold = crawler.settings.getfloat(
+            "NEWSARCHIVE_NEAR_DUPLICATE_THRESHOLD", DEFAULT_NEAR_DUPLICATE_THRESHOLD
+        )
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarchive-store")
 
     @classmethod
@@ -68,17 +76,20 @@ class StorePipeline:
             raw_encoding=item.declared_encoding,
             fetched_at=item.fetched_at,
             crawl_run_id=getattr(self.crawler.spider, "crawl_run_id", None),
+            minhash=item.minhash,
+            warc_file=item.warc.file if item.warc else None,
+            warc_offset=item.warc.offset if item.warc else None,
         )
         try:
             outcome = await asyncio.wrap_future(self.executor.submit(self._save, fetched))
         except SQLAlchemyError as exc:
             self.stats.inc_value("newsarchive/errors")
             logger.error("[%s] could not store %s: %s", item.source, item.url, exc)
-            raise DropItem(f"store failed: {item.url}", log_level="DEBUG") from exc
+            raise StoreFailed(f"store failed: {item.url}", log_level="DEBUG") from exc
         self.stats.inc_value(COUNTER[outcome])
         logger.info("[%s] %s article %s", item.source, outcome.value, item.canonical_url)
         return item
 
     def _save(self, fetched: FetchedArticle) -> Outcome:
         with write_session(self.engine) as session:
-            return save_article(session, fetched)
+            return save_article(session, fetched, near_duplicate_threshold=self.threshold)

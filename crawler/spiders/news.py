@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from newsarchive.config import SourceConfig
 
+from ..conditional import NotModified
 from ..items import ArticleItem
 from ..urls import canonical_url
 
@@ -49,7 +50,9 @@ class NewsSpider(Spider):
         # Domains are matched on the host name here: LinkExtractor's allow_domains
         # compares host:port, which misses any site on a non-default port.
         self.link_extractor = LinkExtractor(
-            deny_extensions=[*LinkExtractor().deny_extensions, "rss", "atom"]
+            # Feeds and sitemaps linked from pages are not pages: parsed as one they
+            # fail, and, if first, keep the configured sitemap from being read.
+            deny_extensions=[*LinkExtractor().deny_extensions, "rss", "atom", "xml", "rdf"]
         )
 
     async def start(self) -> AsyncIterator[Request]:
@@ -72,8 +75,13 @@ class NewsSpider(Spider):
             canonical_url(url),
             callback=callback,
             errback=self.on_error,
-            meta={"follow": follow, "listed": listed},
+            # Conditional: ConditionalFetchMiddleware sends the last crawl's validators.
+            meta={"follow": follow, "listed": listed, "conditional": True},
         )
+
+    def article_request(self, url: str) -> Request:
+        """A request for a known story's page, as if a feed listed it (used by recrawls)."""
+        return self._request(url, self.parse_page, listed=True)
 
     def _requests(
         self, urls: list[str], callback: Any, *, source_url: str, **kwargs: bool
@@ -105,6 +113,8 @@ class NewsSpider(Spider):
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if failure.check(NotModified):  # counted by the middleware; not an error
+            return
         if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
             self.crawler.stats.inc_value("newsarchive/robots_forbidden")
             logger.info("[%s] skipped, forbidden by robots.txt: %s", self.source.name, url)
@@ -172,6 +182,7 @@ class NewsSpider(Spider):
             body=response.body,
             declared_encoding=_header_charset(response),
             listed=bool(response.meta.get("listed")),
+            warc=response.meta.get("warc"),
         )
         if response.meta.get("follow"):
             for link in self.link_extractor.extract_links(response):

@@ -1,0 +1,79 @@
+"""Tokens and shingles for space-separated and CJK text; signatures; band keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsarchive.similarity import (
+    BANDS,
+    band_keys,
+    estimated_jaccard,
+    normalised_text,
+    shingles,
+    signature,
+    tokens,
+)
+
+EN = (
+    "The harbour council voted on Tuesday to keep the winter ferry running to Gull Island, "
+    "reversing a decision taken in March to cut the service from October."
+)
+ZH = "滨海新城地铁三号线今日开通试运营，首班列车于早上六点整从海港站驶出，车厢内坐满了市民。"
+JA = "港町の朝市、五十年の歴史に幕。最後の日には、開店前から千人を超える客が岸壁に列を作った。"
+
+
+def test_english_is_tokenised_into_casefolded_words_without_punctuation() -> None:
+    assert tokens("The Ferry's  LAST sailing, at 10.30pm!") == [
+        "the", "ferry", "s", "last", "sailing", "at", "10", "30pm",
+    ]  # fmt: skip
+
+
+def test_cjk_is_tokenised_per_character_and_splits_from_latin_words() -> None:
+    assert tokens("GDP增长5%，三号线") == ["gdp", "增", "长", "5", "三", "号", "线"]
+    assert tokens("港町の朝市") == ["港", "町", "の", "朝", "市"]
+    # Full-width forms fold to their ASCII equivalents (NFKC).
+    assert tokens("ＡＢＣ１２３") == ["abc123"]
+
+
+def test_word_shingles_for_english() -> None:
+    assert shingles("One two three four") == {"one two three", "two three four"}
+    assert shingles("Just two") == {"just two"}
+    assert shingles("") == set()
+
+
+@pytest.mark.parametrize("text", [ZH, JA])
+def test_character_shingles_for_text_without_spaces(text: str) -> None:
+    items = shingles(text)
+    assert "滨 海 新" in items or "港 町 の" in items
+    # Without CJK tokenisation the whole sentence would be one "word" and one shingle.
+    assert len(items) > 20
+
+
+def test_similar_texts_have_similar_signatures_in_both_scripts() -> None:
+    en_copy = EN.replace("The harbour council voted on Tuesday", "Councillors decided on Tuesday")
+    zh_copy = ZH.replace("今日", "今天")
+    assert estimated_jaccard(signature(EN), signature(EN)) == 1.0
+    assert 0.45 < estimated_jaccard(signature(EN), signature(en_copy)) < 0.95
+    assert 0.6 < estimated_jaccard(signature(ZH), signature(zh_copy)) < 1.0
+    assert estimated_jaccard(signature(EN), signature(ZH)) < 0.05
+
+
+def test_signatures_are_stable_and_short_texts_get_none() -> None:
+    sig = signature(EN)
+    assert sig is not None and len(sig) == 512 and signature(EN) == sig
+    assert signature("Breaking news.") is None
+
+
+def test_band_keys_are_signed_64_bit_and_distinct_per_band() -> None:
+    sig = signature(EN)
+    assert sig is not None
+    keys = band_keys(sig)
+    assert len(keys) == BANDS == len(set(keys))
+    assert all(-(2**63) <= k < 2**63 for k in keys)
+    with pytest.raises(ValueError):
+        band_keys(sig[:-4])
+
+
+def test_normalised_text_ignores_spacing_punctuation_and_case() -> None:
+    assert normalised_text("Hello,  world!\nNew line.") == normalised_text("hello world new line")
+    assert normalised_text("Price 42") != normalised_text("Price 43")
