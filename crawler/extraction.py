@@ -13,11 +13,12 @@ on the pruned tree -> line-level clean-up of what still slipped through.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,7 +32,14 @@ from lxml.html import HtmlElement
 
 from .encoding import decode_html
 
-__all__ = ["Extraction", "extract_article"]
+__all__ = [
+    "TEMPLATE_MIN_PAGES",
+    "Extraction",
+    "block_hash",
+    "block_hashes",
+    "extract_article",
+    "strip_template",
+]
 
 # Pages beyond this are truncated before parsing: real article pages are far
 # smaller, and it bounds the worst-case time on pathological input.
@@ -40,30 +48,92 @@ _MAX_CHARS = 3_000_000
 
 @dataclass(frozen=True)
 class Extraction:
+    """What one page says: the story's text (one paragraph per line) and its metadata."""
+
     title: str | None
     text: str
     authors: list[str] = field(default_factory=list)
     published_at: datetime | None = None
+    """Timezone-aware; a page's naive time is taken as UTC."""
     modified_at: datetime | None = None
     language: str | None = None
+    """ISO 639-1 code of the text."""
     canonical_url: str | None = None
     is_article: bool = False
+    top_image: str | None = None
+    """Absolute URL of the story's lead image (``og:image``, JSON-LD ``image``)."""
+    section: str | None = None
+    """The site's section for the story (``article:section``, ``articleSection``)."""
+    tags: list[str] = field(default_factory=list)
+    """Keywords the site tagged the story with (``article:tag``, ``keywords``)."""
+    blocks: frozenset[int] = field(default_factory=frozenset, repr=False, compare=False)
+    """:func:`block_hash` of every line before template stripping: what a learner counts."""
+
+
+# --------------------------------------------------------------------------
+# Per-source templates: lines a site prints on many of its pages
+
+# A line seen on this many distinct pages of one source is template.
+TEMPLATE_MIN_PAGES = 5
+# Stripping never removes more than this share of a page's text: a page that
+# is mostly "template" is more likely a story the site syndicated in full.
+_TEMPLATE_MAX_SHARE = 0.5
+
+
+def _block_key(line: str) -> str:
+    return _WS_RE.sub(" ", unicodedata.normalize("NFKC", line).casefold()).strip()
+
+
+def block_hash(line: str) -> int:
+    """Stable signed 64-bit hash of a text line, insensitive to case, width and spacing."""
+    digest = hashlib.sha1(_block_key(line).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def block_hashes(text: str) -> set[int]:
+    """The distinct :func:`block_hash` values of ``text``'s non-empty lines."""
+    return {block_hash(line) for line in text.split("\n") if _block_key(line)}
+
+
+def strip_template(
+    text: str, template: Mapping[int, int], *, min_pages: int = TEMPLATE_MIN_PAGES
+) -> str:
+    """``text`` without the lines ``template`` says recur on ≥ ``min_pages`` pages.
+
+    Nothing is stripped when that would remove most of the text.
+    """
+    lines = text.split("\n")
+    keep = [line for line in lines if template.get(block_hash(line), 0) < min_pages]
+    if len(keep) == len(lines):
+        return text
+    kept = sum(_weighted_len(line) for line in keep)
+    if kept < (1 - _TEMPLATE_MAX_SHARE) * sum(_weighted_len(line) for line in lines):
+        return text
+    return "\n".join(keep)
 
 
 _EMPTY = Extraction(title=None, text="")
 
 
 def extract_article(
-    html: bytes | str, url: str | None = None, *, declared_encoding: str | None = None
+    html: bytes | str,
+    url: str | None = None,
+    *,
+    declared_encoding: str | None = None,
+    template: Mapping[int, int] | None = None,
+    template_min_pages: int = TEMPLATE_MIN_PAGES,
 ) -> Extraction:
     """Extract the article text and metadata from one HTML page.
 
     ``html`` is the raw response body (decoded with ``decode_html`` using
     ``declared_encoding``, the HTTP header charset) or already-decoded text.
+    ``template`` is what a source's crawl learned (:func:`block_hash` → number
+    of distinct pages the block was seen on): lines seen on at least
+    ``template_min_pages`` pages are the site's furniture and are removed.
     Never raises: unusable input yields ``Extraction(title=None, text="")``.
     """
     try:
-        return _extract(html, url, declared_encoding)
+        return _extract(html, url, declared_encoding, template, template_min_pages)
     except Exception:  # robustness contract: one bad page must not stop a crawl
         return _EMPTY
 
@@ -213,6 +283,154 @@ def _own_text_len(el: HtmlElement) -> int:
     return size
 
 
+def _signature(el: HtmlElement | None) -> tuple[str, str] | None:
+    if el is None:
+        return None
+    return str(el.tag), " ".join((el.get("class") or "").split())
+
+
+def _join_continuations(core: HtmlElement, by_parent: dict[HtmlElement, int]) -> None:
+    """Pull the rest of a story split into several same-styled containers into ``core``.
+
+    Magazine templates cut the body into chunks (``<div class="article__body">``
+    ×N, each in its own grid row) with ad rows between them; an extractor that
+    picks one container keeps only the first chunk.  A chunk has the same tag
+    and class as ``core`` and sits in a parent of the same tag and class as
+    ``core``'s (a repeated row, not a quote box that happens to share a class);
+    at least one of them must hold prose.  Every chunk is moved, in document
+    order, so short paragraphs stay between their long neighbours.
+    """
+    sig = _signature(core)
+    parent = core.getparent()
+    if sig is None or not sig[1] or parent is None:
+        return
+    parent_sig = _signature(parent)
+    ancestors = set(core.iterancestors())
+    chunks = [
+        el
+        for el in core.getroottree().iter(core.tag)
+        if _signature(el) == sig
+        and _signature(el.getparent()) == parent_sig
+        and el.getparent() is not parent
+        and el not in ancestors
+    ]
+    if not any(c in by_parent for c in chunks):
+        return
+    inside_core = set(core.iter())
+    chunks = [c for c in chunks if c not in inside_core]
+    order = [*chunks, core]
+    position = {el: i for i, el in enumerate(core.getroottree().iter())}
+    order.sort(key=position.__getitem__)
+    own = list(core)
+    own_text, core.text = core.text, None
+    for child in own:
+        core.remove(child)
+    for chunk in order:
+        if chunk is core:
+            if own_text and own_text.strip():
+                holder = etree.SubElement(core, "p")
+                holder.text = own_text
+            core.extend(own)
+            continue
+        chunk_parent = chunk.getparent()
+        if chunk_parent is not None:
+            chunk.tail = None
+            chunk_parent.remove(chunk)
+        core.append(chunk)
+
+
+def _drop_sibling_articles(root: HtmlElement, core: HtmlElement) -> None:
+    """Remove ``<article>`` elements beside the one holding the story.
+
+    "You may also like" rails are often rendered as full ``<article>`` teasers
+    with a lead paragraph each; once the story's own ``<article>`` is known,
+    every other one outside it is another story.
+    """
+    main = next((a for a in core.iterancestors("article")), None)
+    if core.tag == "article":
+        main = core
+    if main is None:
+        return
+    keep = set(main.iterancestors())
+    for other in list(root.iter("article")):
+        if other is main or other in keep:
+            continue
+        if any(a is main for a in other.iterancestors("article")):
+            continue
+        parent = other.getparent()
+        if parent is not None:
+            parent.remove(other)
+
+
+_HEADER_TAGS = frozenset(
+    {"h2", "h3", "h4", "h5", "h6", "div", "p", "span", "strong", "b", "header"}
+)
+_LIST_TAGS = frozenset({"ul", "ol", "div", "section", "aside", "nav"})
+
+
+def _link_share(el: HtmlElement) -> float:
+    total = sum(len(t.strip()) for t in el.itertext())
+    if not total:
+        return 0.0
+    linked = sum(len(t.strip()) for a in el.iter("a") for t in a.itertext())
+    return linked / total
+
+
+def _short_text(el: HtmlElement, limit: int) -> str | None:
+    """``el``'s text if it is at most ``limit`` characters, else None (without reading it all)."""
+    parts: list[str] = []
+    size = 0
+    for chunk in el.itertext():
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return "".join(parts)
+
+
+def _drop_related_blocks(root: HtmlElement, protected: set[HtmlElement]) -> None:
+    """Remove "More stories" / "相关阅读" / "Czytaj także" headers and the link list after them.
+
+    The header's wording is the reliable signal; the list is taken only when
+    links make up much of its text, so a story that merely continues after a
+    "Read more" line keeps its paragraphs.
+    """
+    doomed: list[HtmlElement] = []
+    for el in root.iter(*_HEADER_TAGS):
+        if el in protected or len(el) > 2:
+            continue
+        text = _short_text(el, 60)
+        if text is None or not _RELATED_HEADER_RE.match(_WS_RE.sub(" ", text).strip()):
+            continue
+        doomed.append(el)
+        nxt = el.getnext()
+        if (
+            nxt is not None
+            and nxt.tag in _LIST_TAGS
+            and nxt not in protected
+            and _link_share(nxt) >= 0.4
+        ):
+            doomed.append(nxt)
+    for el in doomed:
+        parent = el.getparent()
+        if parent is not None:
+            _remove_keep_tail(el)
+
+
+def _remove_keep_tail(el: HtmlElement) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
 def _prune_boilerplate(tree: HtmlElement) -> None:
     body = tree.find("body")
     root = body if body is not None else tree
@@ -238,10 +456,14 @@ def _prune_boilerplate(tree: HtmlElement) -> None:
             by_parent[parent] = by_parent.get(parent, 0) + size
     protected: set[HtmlElement] = set()
     if by_parent:
-        core: HtmlElement | None = max(by_parent, key=by_parent.__getitem__)
-        while core is not None:
-            protected.add(core)
-            core = core.getparent()
+        core = max(by_parent, key=by_parent.__getitem__)
+        _join_continuations(core, by_parent)
+        _drop_sibling_articles(root, core)
+        node: HtmlElement | None = core
+        while node is not None:
+            protected.add(node)
+            node = node.getparent()
+    _drop_related_blocks(root, protected)
     doomed: list[HtmlElement] = []
     for el in root.iter(etree.Element):
         if not isinstance(el.tag, str) or el.tag in _NEVER_PRUNE:
@@ -259,18 +481,8 @@ def _prune_boilerplate(tree: HtmlElement) -> None:
                 continue
         doomed.append(el)
     for el in doomed:
-        parent = el.getparent()
-        if parent is None:
-            continue
-        # Keep the tail: it is text of the parent that follows the element.
-        tail = el.tail
-        if tail and tail.strip():
-            prev = el.getprevious()
-            if prev is not None:
-                prev.tail = (prev.tail or "") + tail
-            else:
-                parent.text = (parent.text or "") + tail
-        parent.remove(el)
+        # The tail is text of the parent that follows the element: keep it.
+        _remove_keep_tail(el)
 
 
 # --------------------------------------------------------------------------
@@ -317,11 +529,21 @@ _BOILERPLATE_LINE_RE = re.compile(
 # Headers of link lists ("Related stories", "相关新闻"): the header and the
 # short headline lines right after it are dropped together.
 _RELATED_HEADER_RE = re.compile(
-    r"^(?:related(?: stories| articles| news| posts| content| coverage| reading)?"
-    r"|more (?:stories|news|from \w+)|you (?:may|might) also like.*|recommended(?: for you)?"
-    r"|most (?:read|popular)|trending(?: now)?|read (?:more|next|also)"
-    r"|相关新闻|相关阅读|相关文章|相关报道|相关链接|延伸阅读|推荐阅读|热门推荐|猜你喜欢|热点新闻"
-    r"|читайте также|см\. также|関連記事|関連ニュース|관련기사)[:：]?$",
+    r"^(?:related(?: stories| articles| news| posts| content| coverage| reading| topics)?"
+    r"|more (?:stories|news|from \w+)|more\b.{0,30}\b(?:stories|news|articles|reads|videos)"
+    r"|you (?:may|might) also (?:like|enjoy).*|recommended(?: for you| stories| reading)?"
+    r"|most (?:read|popular|viewed)|trending(?: now| stories)?|read (?:more|next|also)"
+    r"|(?:see|read) also|also read|don'?t miss|top stories|latest news"
+    r"|相关新闻|相关阅读|相关文章|相关报道|相关链接|延伸阅读|推荐阅读|热门推荐|猜你喜欢|热点新闻|热门文章"
+    r"|читайте также|см\. также|смотрите также|другие новости|похожие новости|по теме"
+    r"|关联阅读|関連記事|関連ニュース|관련기사|관련 기사|많이 본 뉴스"
+    r"|zobacz (?:też|także|również)|czytaj (?:też|także|również|więcej)|polecamy"
+    r"|najczęściej czytane"
+    r"|δε[ίι]τε (?:επίσης|ακόμα)|διαβάστε (?:επίσης|ακόμα|ακόμη)|σχετικά άρθρα|σχετικές ειδήσεις"
+    r"|lesen sie auch|mehr zum thema|das könnte sie auch interessieren|weitere artikel"
+    r"|(?:à )?lire aussi|sur le même sujet|lea también|te puede interesar|noticias relacionadas"
+    r"|(?:leia|veja) (?:também|mais)|você (?:pode|também pode) gostar.*|notícias relacionadas"
+    r"|leggi anche|potrebbe interessarti)[\s:：.…]*$",
     re.IGNORECASE,
 )
 _SALARY_RE = re.compile(
@@ -697,10 +919,6 @@ _BY_PREFIX_RE = re.compile(
 )
 _AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\bи\b|、|，|/|\|)\s*")
 _EMAIL_RE = re.compile(r"\S+@\S+")
-_ZH_BYLINE_RE = re.compile(
-    r"(?:作者|记者|撰文|撰稿|文)\s*[:：/]\s*"
-    r"([\u4e00-\u9fff·A-Za-z]{2,12}(?:[ 、，,][\u4e00-\u9fff·]{2,4}(?![\u4e00-\u9fff])){0,3})"
-)
 _NOT_AUTHOR_WORDS = re.compile(
     r"(?:https?:|www\.|staff|editor|admin|news desk|\bteam\b|编辑|责任|来源|本报|新华社|图片)",
     re.IGNORECASE,
@@ -743,6 +961,87 @@ def _ld_authors(objs: list[dict[str, Any]]) -> list[str]:
     return names
 
 
+# Chinese bylines: "记者 张三", "本报记者张三 李四", "作者：张三", "（记者 张三）",
+# "文/张三".  "来源：" names a publication, "编辑"/"责编" an editor: neither is
+# an author.  A name is 2–4 Han characters starting with a common surname,
+# which keeps "记者近日从…" and "作者：佚名" out.
+_ZH_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
+    "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚"
+    "邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左"
+    "柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈"
+    "饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵"
+    "苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南"
+    "班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿"
+    "国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邱雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯"
+    "隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
+)
+_ZH_COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 令狐 夏侯 端木 呼延".split()
+)
+_ZH_NAME = r"[\u4e00-\u9fff·]{2,4}"
+_ZH_NAMES = rf"{_ZH_NAME}(?:[ \u3000、，,]+{_ZH_NAME})*"
+_ZH_REPORTER_RE = re.compile(
+    rf"(?:作者|撰文|撰稿|执笔人?|文|记者|通讯员)\s*[:：/]\s*({_ZH_NAMES})"
+    rf"|(?:[（(]|^|\s)记者[ \u3000]+({_ZH_NAMES})"
+    rf"|(?<![编辑])记者[ \u3000]*({_ZH_NAMES})"
+)
+# A story signed at its very end: "…作出贡献。（记者 张三）" / "（张三 李四 上海报道）".
+_ZH_SIGNATURE_RE = re.compile(
+    rf"[（(]\s*(?:[\u4e00-\u9fff]{{0,4}}记者[ \u3000]*)?({_ZH_NAMES})\s*"
+    rf"(?:[\u4e00-\u9fff]{{0,6}}报道)?\s*[）)]\s*$"
+)
+_ZH_NOT_NAME = frozenset(
+    {"佚名", "报道", "发自", "摄影", "综合", "整理", "编辑", "责编", "来源", "本报"}
+    | {"近日", "日前", "获悉", "了解", "表示", "介绍", "通讯", "实习"}
+)
+_ZH_NAME_STOPS = ("报道", "发自", "摄", "电", "讯", "文", "图")
+
+
+def _zh_person(piece: str, *, marked: bool) -> str | None:
+    for stop in _ZH_NAME_STOPS:
+        if piece.endswith(stop) and len(piece) > 2:
+            piece = piece[: -len(stop)]
+    if not 2 <= len(piece) <= 4 or piece in _ZH_NOT_NAME:
+        return None
+    # Behind an explicit "记者 " / "作者：" any name goes (minority and foreign
+    # names too); elsewhere only a common surname tells a name from prose.
+    if marked or "·" in piece:
+        return piece
+    if piece[0] in _ZH_SURNAMES or piece[:2] in _ZH_COMPOUND_SURNAMES:
+        return piece
+    return None
+
+
+def _zh_names(run: str, *, marked: bool) -> list[str]:
+    names: list[str] = []
+    for i, piece in enumerate(p for p in re.split(r"[ \u3000、，,]+", run) if p):
+        name = _zh_person(piece, marked=marked and i == 0)
+        if name is None:
+            break
+        names.append(name)
+    return names
+
+
+def _zh_byline(*texts: str) -> list[str]:
+    """Reporter names from Chinese bylines in ``texts`` (the first text with one wins)."""
+    for text in texts:
+        for match in _ZH_REPORTER_RE.finditer(text):
+            first, spaced, glued = match.groups()
+            # "记者：" also opens the questions of an interview ("记者：首先…"),
+            # so only the spaced form "（记者 张三）" vouches for the name itself.
+            names = _zh_names(first or spaced or glued, marked=bool(spaced))
+            if names:
+                return names
+    return []
+
+
+def _zh_signature(text: str) -> list[str]:
+    """Names a story is signed with at its end, in parentheses."""
+    match = _ZH_SIGNATURE_RE.search(text[-80:])
+    return _zh_names(match.group(1), marked=False) if match else []
+
+
 def _find_authors(
     tree: HtmlElement,
     metas: dict[str, str],
@@ -766,16 +1065,7 @@ def _find_authors(
         if len(text) < 120:
             dom.append(text)
     candidates.append(dom)
-    match = _ZH_BYLINE_RE.search(window)
-    if match:
-        # The name run may spill into the lead ("王小明 本报讯"): keep names up
-        # to the first piece that is clearly not a person.
-        names: list[str] = []
-        for piece in re.split(r"[ 、，,]", match.group(1)):
-            if not piece or _NOT_AUTHOR_WORDS.search(piece) or piece.endswith("讯"):
-                break
-            names.append(piece)
-        candidates.append(names)
+    candidates.append(_zh_byline(window))
     for group in candidates:
         cleaned = _clean_authors(group)
         if cleaned:
@@ -832,20 +1122,135 @@ def _is_article(
 # ----- language, canonical
 
 
+_KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
+_HANGUL_RE = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+_HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+
+
+def _script_language(sample: str) -> str | None:
+    """The language a CJK script decides on its own, or None.
+
+    Statistical identifiers confuse Chinese, Japanese and Korean on short or
+    mixed texts (Japanese is mostly Han; Korean news quotes Han).  Scripts
+    decide reliably: kana means Japanese, hangul Korean, Han alone Chinese.
+    """
+    letters = len(_LETTER_RE.findall(sample))
+    if not letters:
+        return None
+    kana = len(_KANA_RE.findall(sample))
+    hangul = len(_HANGUL_RE.findall(sample))
+    han = len(_HAN_RE.findall(sample))
+    if hangul >= 0.3 * letters:
+        return "ko"
+    if kana >= 0.05 * letters and kana + han >= 0.3 * letters:
+        return "ja"
+    if han >= 0.3 * letters and kana == 0 and hangul < 0.05 * letters:
+        return "zh"
+    return None
+
+
 def _language(text: str, tree: HtmlElement) -> str | None:
     if not text:
         return None
+    sample = text[:2000]
+    by_script = _script_language(sample)
+    if by_script:
+        return by_script
     html_lang = (tree.get("lang") or tree.get("xml:lang") or "").strip().lower()
-    html_lang = html_lang.split("-")[0].split("_")[0] or None
-    if _weighted_len(text) < 40 and html_lang and len(html_lang) == 2:
+    html_lang = html_lang.split("-")[0].split("_")[0]
+    html_lang = html_lang if len(html_lang) == 2 and html_lang.isalpha() else ""
+    # A few words are too few for a character n-gram model; the page's own
+    # declaration is the better guess there.
+    if _weighted_len(text) < 80 and html_lang:
         return html_lang
     try:
         import py3langid
 
-        lang, _score = py3langid.classify(text[:5000])
+        lang, _score = py3langid.classify(sample)
     except Exception:
-        return html_lang
+        return html_lang or None
     return str(lang)
+
+
+def _absolute_http(href: str | None, base: str | None) -> str | None:
+    if not href or not isinstance(href, str):
+        return None
+    try:
+        absolute = urljoin(base or "", href.strip())
+    except ValueError:
+        return None
+    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+
+
+def _ld_image_urls(value: Any, depth: int = 0) -> Iterator[str]:
+    if depth > 3:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _ld_image_urls(item, depth + 1)
+    elif isinstance(value, dict):
+        for key in ("url", "contentUrl"):
+            if isinstance(value.get(key), str):
+                yield value[key]
+                return
+
+
+def _top_image(
+    tree: HtmlElement, metas: dict[str, str], ld_objs: list[dict[str, Any]], url: str | None
+) -> str | None:
+    candidates = [
+        metas.get("og:image"),
+        metas.get("og:image:url"),
+        metas.get("og:image:secure_url"),
+        metas.get("twitter:image"),
+        metas.get("twitter:image:src"),
+    ]
+    for obj in ld_objs:
+        candidates.extend(_ld_image_urls(obj.get("image")))
+        candidates.extend(_ld_image_urls(obj.get("thumbnailUrl")))
+    for el in tree.iter("link"):
+        if (el.get("rel") or "").lower() == "image_src":
+            candidates.append(el.get("href"))
+    for candidate in candidates:
+        absolute = _absolute_http(candidate, url)
+        if absolute:
+            return absolute
+    return None
+
+
+def _plain(value: str) -> str:
+    return _WS_RE.sub(" ", value).strip()
+
+
+def _section(metas: dict[str, str], ld_objs: list[dict[str, Any]]) -> str | None:
+    for value in [metas.get("article:section"), *_ld_values(ld_objs, "articleSection")]:
+        if value and _plain(value) and len(value) <= 100:
+            return _plain(value)
+    return None
+
+
+def _tags(tree: HtmlElement, metas: dict[str, str], ld_objs: list[dict[str, Any]]) -> list[str]:
+    raw: list[str] = []
+    for el in tree.iter("meta"):
+        if (el.get("property") or el.get("name") or "").strip().lower() == "article:tag":
+            raw.append(el.get("content") or "")
+    if not raw:
+        raw.extend(_ld_values(ld_objs, "keywords"))
+    if not raw and metas.get("news_keywords"):
+        raw.append(metas["news_keywords"])
+    tags: list[str] = []
+    seen: set[str] = set()
+    for value in raw:
+        # "a, b, c" in one string is the common form; "a；b" and "a|b" in Chinese CMSs.
+        for part in re.split(r"[,;，；|、]", value):
+            tag = _plain(part)
+            if tag and len(tag) <= 80 and tag.casefold() not in seen:
+                seen.add(tag.casefold())
+                tags.append(tag)
+    return tags[:50]
 
 
 def _canonical(tree: HtmlElement, metas: dict[str, str], url: str | None) -> str | None:
@@ -930,7 +1335,13 @@ def _trafilatura_text(tree: HtmlElement, url: str | None, *, recall: bool = Fals
     return (doc.text or "") if doc is not None else ""
 
 
-def _extract(html: bytes | str, url: str | None, declared: str | None) -> Extraction:
+def _extract(
+    html: bytes | str,
+    url: str | None,
+    declared: str | None,
+    template: Mapping[int, int] | None,
+    template_min_pages: int,
+) -> Extraction:
     text_in = _to_text(html, declared)
     if not text_in.strip() or not _looks_like_markup(text_in):
         return _EMPTY
@@ -960,6 +1371,9 @@ def _extract(html: bytes | str, url: str | None, declared: str | None) -> Extrac
         published = _fallback_date(tree, url)
     # Bylines live in elements the pruning below may drop, so read them first.
     authors = _find_authors(tree, metas, ld_objs, window)
+    top_image = _top_image(tree, metas, ld_objs, url)
+    section = _section(metas, ld_objs)
+    tags = _tags(tree, metas, ld_objs)
 
     _prune_boilerplate(tree)
     # Precision mode can drop the whole story when it is short or oddly
@@ -972,6 +1386,14 @@ def _extract(html: bytes | str, url: str | None, declared: str | None) -> Extrac
         if _weighted_len(recall_text) > 2 * _weighted_len(raw_text):
             raw_text = recall_text
     text = _clean_lines(_normalize(raw_text))
+    blocks = frozenset(block_hashes(text))
+    if template:
+        text = strip_template(text, template, min_pages=template_min_pages)
+    if not authors:
+        # Chinese papers often sign at the end: "…（记者 张三）".
+        authors = _clean_authors(_zh_byline(text[:200], text[-200:]) or _zh_signature(text))
+    if published is None:
+        published = _text_date(text[:300])
 
     return Extraction(
         title=title,
@@ -982,4 +1404,8 @@ def _extract(html: bytes | str, url: str | None, declared: str | None) -> Extrac
         language=_language(text, tree),
         canonical_url=canonical,
         is_article=_is_article(url, metas, ld_objs, text),
+        top_image=top_image,
+        section=section,
+        tags=tags,
+        blocks=blocks,
     )

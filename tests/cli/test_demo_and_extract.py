@@ -58,7 +58,10 @@ def test_extract_prints_one_json_object_per_file_and_reads_gzip(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     plain, zipped = (json.loads(line) for line in result.stdout.splitlines())
     assert plain["file"] == str(page) and zipped["file"] == str(gz)
-    assert set(plain) == {"file", "title", "text", "authors", "published_at", "language"}
+    assert set(plain) == {
+        "file", "title", "text", "authors", "published_at", "language", "top_image", "section",
+        "tags",
+    }  # fmt: skip
     assert {k: v for k, v in plain.items() if k != "file"} == {
         k: v for k, v in zipped.items() if k != "file"
     }

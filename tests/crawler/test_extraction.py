@@ -305,3 +305,97 @@ def test_arbitrary_tag_soup_never_raises(html: str, url: str | None) -> None:
     _check(
         extract_article(f"<html><body>{html}</body></html>".encode("utf-8", "surrogatepass"), url)
     )
+
+
+# ---------------------------------------------------------------- more metadata
+
+ZH_PARA = (
+    "市交通运输局昨日发布消息，自下月起全市公交地铁将实行日票封顶政策，"
+    "乘客刷卡乘车当日累计超过十五元后不再扣费，预计每天惠及乘客约二十万人次。"
+)
+
+
+def zh_page(body: str) -> str:
+    return article(body, lang="zh-CN").replace("Fare caps approved", "公交地铁日票封顶")
+
+
+def test_json_ld_image_section_keywords() -> None:
+    head = (
+        '<script type="application/ld+json">{"@type":"NewsArticle","image":{"@type":'
+        '"ImageObject","url":"/img/lead.jpg"},"articleSection":"Transport",'
+        '"keywords":"fares, transit,  buses"}</script>'
+    )
+    result = extract_article(article(f"<article>{paragraphs()}</article>", head), URL)
+    assert result.top_image == "https://news.example.com/img/lead.jpg"
+    assert result.section == "Transport"
+    assert result.tags == ["fares", "transit", "buses"]
+
+
+def test_og_meta_beats_json_ld_and_tags_repeat() -> None:
+    head = (
+        '<meta property="og:image" content="https://cdn.example.com/a.jpg">'
+        '<meta property="article:section" content="City">'
+        '<meta property="article:tag" content="Fares"><meta property="article:tag" content="fares">'
+        '<meta property="article:tag" content="Buses">'
+    )
+    result = extract_article(article(f"<article>{paragraphs()}</article>", head), URL)
+    assert (result.top_image, result.section, result.tags) == (
+        "https://cdn.example.com/a.jpg",
+        "City",
+        ["Fares", "Buses"],
+    )
+    bare = extract_article(article(f"<article>{paragraphs()}</article>"), URL)
+    assert (bare.top_image, bare.section, bare.tags) == (None, None, [])
+
+
+def test_cjk_language_by_script() -> None:
+    zh = extract_article(zh_page(f"<article><p>{ZH_PARA}</p><p>{ZH_PARA}</p></article>"), URL)
+    assert zh.language == "zh"
+    ja_text = "静岡県は十五日、今年の新茶の初取引が行われたと発表した。" * 4
+    ja = extract_article(article(f"<article><p>{ja_text}</p></article>", lang="ja"), URL)
+    assert ja.language == "ja"
+    ko_text = "부산시는 해운대 해수욕장을 다음 달 1일 개장한다고 밝혔다. 漢字 " * 4
+    ko = extract_article(article(f"<article><p>{ko_text}</p></article>", lang="ko"), URL)
+    assert ko.language == "ko"
+
+
+def test_chinese_reporter_bylines() -> None:
+    body = (
+        "<h1>公交地铁日票封顶</h1><div class='info'>来源：晚报　本报记者 王小明 李红</div>"
+        f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA}</p></div>"
+    )
+    assert extract_article(zh_page(body), URL).authors == ["王小明", "李红"]
+    signed = (
+        "<h1>公交地铁日票封顶</h1><div class='info'>来源：新华网</div>"
+        f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA}（记者 格桑边觉）</p></div>"
+    )
+    assert extract_article(zh_page(signed), URL).authors == ["格桑边觉"]
+    source_only = (
+        "<h1>公交地铁日票封顶</h1><div class='info'>来源：晚报 编辑：张三</div>"
+        f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA}</p></div>"
+    )
+    assert extract_article(zh_page(source_only), URL).authors == []
+    interview = (
+        "<h1>公交地铁日票封顶</h1>"
+        f"<div class='content'><p>记者：首先请您介绍一下。{ZH_PARA}</p><p>{ZH_PARA}</p></div>"
+    )
+    assert extract_article(zh_page(interview), URL).authors == []
+
+
+def test_split_story_containers_are_joined_and_teaser_articles_dropped() -> None:
+    chunk = "<div class='row'><div class='story-body'><p>{}</p></div></div>"
+    body = (
+        "<article class='main'><h1>Fare caps approved</h1>"
+        + chunk.format(PARAS[0])
+        + "<div class='row'><div class='ad-rail'>Advertisement</div></div>"
+        + chunk.format(PARAS[1])
+        + chunk.format(PARAS[2])
+        + "</article><section><h3>You may also like</h3>"
+        "<article><p>Teaser: the mayor's budget plan would raise parking fees across the city "
+        "centre by a fifth, a change that shop owners have already said they oppose.</p>"
+        "</article></section>"
+    )
+    text = extract_article(article(body), URL).text
+    assert all(p in text for p in PARAS)
+    assert text.index(PARAS[0]) < text.index(PARAS[1]) < text.index(PARAS[2])
+    assert "Teaser" not in text and "You may also like" not in text

@@ -41,6 +41,11 @@ def test_fixture_page(expected_path: Path) -> None:
         assert result.published_at == datetime.fromisoformat(expected["published_at"])
     if expected.get("authors"):
         assert result.authors == expected["authors"]
+    for key in ("top_image", "section"):
+        if expected.get(key) is not None:
+            assert getattr(result, key) == expected[key], key
+    if expected.get("tags"):
+        assert result.tags == expected["tags"]
     for sentence in expected.get("contains", []):
         assert sentence in result.text, sentence
     for boilerplate in expected.get("absent", []):
