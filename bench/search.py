@@ -1,0 +1,172 @@
+"""Search latency at archive scale: p50/p95 per query kind, SQLite and PostgreSQL in one run.
+
+Fills a fresh SQLite file and a fresh PostgreSQL database (created on the server
+at --pg, dropped afterwards) with N synthetic articles by bulk inserts through the
+migrated schema (so the search triggers index them as a crawl's writes would),
+then times each query kind through ``storage.search.search_articles`` (limit 20).
+English articles draw words from a Zipf-like vocabulary; a fifth are Chinese
+built from common two-character words.
+
+    python bench/search.py [--articles 100000] [--repeat 20] [--pg postgresql://postgres@127.0.0.1/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, insert, text
+
+from newsarchive.storage import create_archive_engine, ensure_schema, read_session, write_session
+from newsarchive.storage.models import Article, ArticleVersion, Source
+from newsarchive.storage.search import search_articles
+
+EN_WORDS = (
+    "the of and to in said council harbour ferry budget minister storm coast fishermen report "
+    "vote plan week city water bridge school police court market prices energy wind farm port "
+    "workers union talks agreement residents museum festival weather rain night morning official "
+    "election hospital railway airport flood tourism housing rent strike teachers nurses river"
+).split()
+ZH_WORDS = (
+    "谈判 经济 政府 市场 城市 地铁 渔民 合作 发展 会议 代表 贸易 关税 交通 天气 学校 医院 "
+    "居民 旅游 港口 工人 改革 价格 能源 政策 新闻 记者 警方 法院 选举"
+).split()
+QUERIES = {
+    "en common word": ["council", "market", "weather"],
+    "en rare word": ["nurses", "tourism", "airport"],
+    "en two words": ["harbour ferry", "energy prices", "railway strike"],
+    "en phrase": ['"wind farm"', '"river flood"', '"school budget"'],
+    "zh 2-char word": ["谈判", "地铁", "关税"],
+    "zh 4-char word": ["贸易谈判", "城市地铁", "能源政策"],
+}
+BATCH = 5000
+
+
+def _text(rng: random.Random, zh: bool) -> tuple[str, str]:
+    if zh:
+        words = rng.choices(ZH_WORDS, k=160)
+        return "".join(words[:6]), "。".join("".join(words[i : i + 8]) for i in range(0, 160, 8))
+    weights = [1 / (n + 1) for n in range(len(EN_WORDS))]
+    words = rng.choices(EN_WORDS, weights=weights, k=120)
+    return " ".join(words[:8]).capitalize(), " ".join(words)
+
+
+def fill(engine: Engine, articles: int, seed: int = 1) -> float:
+    """Bulk-insert ``articles`` synthetic stories; returns seconds taken."""
+    rng = random.Random(seed)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    began = time.perf_counter()
+    with write_session(engine) as session:
+        source_id = session.execute(
+            insert(Source).values(name="bench", created_at=start).returning(Source.id)
+        ).scalar_one()
+    for first in range(0, articles, BATCH):
+        rows, versions = [], []
+        for n in range(first, min(first + BATCH, articles)):
+            zh = n % 5 == 0
+            title, body = _text(rng, zh)
+            digest = hashlib.sha256(f"{n}{body}".encode()).hexdigest()
+            when = start + timedelta(minutes=n)
+            url = f"http://bench.test/{n}"
+            rows.append(
+                {
+                    "id": n + 1,
+                    "source_id": source_id,
+                    "canonical_url": url,
+                    "url": url,
+                    "version": 1,
+                    "content_hash": digest,
+                    "first_seen_at": when,
+                    "last_fetched_at": when,
+                }
+            )
+            versions.append(
+                {
+                    "article_id": n + 1,
+                    "version": 1,
+                    "url": url,
+                    "title": title,
+                    "authors": [],
+                    "language": "zh" if zh else "en",
+                    "text": body,
+                    "content_hash": digest,
+                    "fetched_at": when,
+                }
+            )
+        with write_session(engine) as session:
+            session.execute(insert(Article), rows)
+            session.execute(insert(ArticleVersion), versions)
+    return time.perf_counter() - began
+
+
+def measure(engine: Engine, repeat: int) -> dict[str, tuple[float, float, int]]:
+    """Query kind → (p50 ms, p95 ms, hits of its first query)."""
+    results = {}
+    with read_session(engine) as session:
+        for kind, queries in QUERIES.items():
+            timings = []
+            hits = len(search_articles(session, queries[0]))
+            for _ in range(repeat):
+                for query in queries:
+                    began = time.perf_counter()
+                    search_articles(session, query)
+                    timings.append((time.perf_counter() - began) * 1000)
+            timings.sort()
+            p95 = timings[min(len(timings) - 1, round(len(timings) * 0.95))]
+            results[kind] = (statistics.median(timings), p95, hits)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+
+    report: dict[str, dict[str, tuple[float, float, int]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_archive_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        ensure_schema(engine)
+        print(f"sqlite: filled {args.articles} articles in {fill(engine, args.articles):.1f}s")
+        report["sqlite"] = measure(engine, args.repeat)
+        engine.dispose()
+
+    name = f"newsarchive_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        engine = create_archive_engine(args.pg.rsplit("/", 1)[0] + "/" + name)
+        ensure_schema(engine)
+        print(f"postgresql: filled {args.articles} articles in {fill(engine, args.articles):.1f}s")
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        report["postgresql"] = measure(engine, args.repeat)
+        engine.dispose()
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    print(f"\n{args.articles} articles, limit 20, {args.repeat}×3 queries per kind (ms)")
+    head = ("sqlite p50", "p95", "hits", "pg p50", "p95", "hits")
+    print(
+        f"{'query kind':<16} {head[0]:>10} {head[1]:>8} {head[2]:>5}   "
+        + "{:>8} {:>8} {:>5}".format(*head[3:])
+    )
+    for kind in QUERIES:
+        s, p = report["sqlite"][kind], report["postgresql"][kind]
+        print(
+            f"{kind:<16} {s[0]:>10.1f} {s[1]:>8.1f} {s[2]:>5}   {p[0]:>8.1f} {p[1]:>8.1f} {p[2]:>5}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The archived HTTP responses behind article versions: from WARC files, or the zlib column."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from .models import Article, ArticleVersion, Source
+from .warc import WarcLocation, read_response_body
+
+
+@dataclass(frozen=True)
+class ArchivedResponse:
+    """The response a stored version was extracted from, with what re-extraction needs."""
+
+    article_id: int
+    source: str
+    canonical_url: str
+    url: str
+    version: int
+    fetched_at: datetime
+    body: bytes
+    declared_encoding: str | None
+    warc_file: str | None
+    warc_offset: int | None
+    crawl_run_id: int | None
+
+
+def _body(version: ArticleVersion, warc_dir: Path | None) -> bytes | None:
+    if version.warc_file is not None and version.warc_offset is not None and warc_dir:
+        location = WarcLocation(version.warc_file, version.warc_offset)
+        try:
+            return read_response_body(warc_dir, location)
+        except FileNotFoundError:
+            if version.raw_html is None:
+                raise
+    return zlib.decompress(version.raw_html) if version.raw_html is not None else None
+
+
+def raw_response(
+    session: Session, article_id: int, warc_dir: Path | None, version: int | None = None
+) -> bytes:
+    """The response body of an article's version (latest by default) exactly as served.
+
+    LookupError when the article or version does not exist or nothing was kept.
+    """
+    article = session.get(Article, article_id)
+    if article is None:
+        raise LookupError(f"no article with id {article_id}")
+    number = version or article.version
+    stored = session.execute(
+        select(ArticleVersion).where(
+            ArticleVersion.article_id == article_id, ArticleVersion.version == number
+        )
+    ).scalar_one_or_none()
+    if stored is None:
+        raise LookupError(f"article {article_id} has no version {number}")
+    body = _body(stored, warc_dir)
+    if body is None:
+        raise LookupError(f"no raw response kept for article {article_id} version {number}")
+    return body
+
+
+def archived_responses(
+    session: Session,
+    warc_dir: Path | None,
+    *,
+    source: str | None = None,
+    since: datetime | None = None,
+) -> Iterator[ArchivedResponse]:
+    """The latest version's archived response of every article (of ``source``, fetched at or
+    after ``since``), in id order; versions without a kept response are skipped.
+
+    Ids are read first and each response on its own, so the caller may write
+    between items without holding a long read transaction open.
+    """
+    stmt = (
+        select(ArticleVersion.id)
+        .join(
+            Article,
+            and_(
+                Article.id == ArticleVersion.article_id, Article.version == ArticleVersion.version
+            ),
+        )
+        .join(Source, Source.id == Article.source_id)
+        .order_by(Article.id)
+    )
+    if source is not None:
+        stmt = stmt.where(Source.name == source)
+    if since is not None:
+        stmt = stmt.where(ArticleVersion.fetched_at >= since)
+    for version_id in list(session.scalars(stmt)):
+        version = session.get(ArticleVersion, version_id)
+        assert version is not None
+        body = _body(version, warc_dir)
+        if body is not None:
+            yield ArchivedResponse(
+                article_id=version.article_id,
+                source=version.article.source.name,
+                canonical_url=version.article.canonical_url,
+                url=version.url,
+                version=version.version,
+                fetched_at=version.fetched_at,
+                body=body,
+                declared_encoding=version.raw_encoding,
+                warc_file=version.warc_file,
+                warc_offset=version.warc_offset,
+                crawl_run_id=version.crawl_run_id,
+            )
+        session.expunge_all()  # keep the identity map small on big archives

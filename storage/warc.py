@@ -1,0 +1,194 @@
+"""WARC/1.1 files of fetched HTTP exchanges, and reading a response back from them.
+
+Files are written as ``NAME.warc.gz.open`` (one gzip member per record, so any
+record can be read from its offset) and renamed to ``NAME.warc.gz`` when they
+reach ``max_size`` or the writer closes: a file with the final name is always
+complete. A writer holds an exclusive ``flock`` on its open file; a new writer
+finds ``.open`` files nobody holds (left by a crashed crawl), cuts them back to
+their last complete record and renames them, so tools never see a torn file.
+
+This module knows files, not Scrapy: the crawler hands it plain values.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import uuid
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from newsarchive import __version__
+
+OPEN_SUFFIX = ".open"
+# Headers describing an encoding of the body that the body no longer has:
+# Scrapy hands over the payload de-chunked and decompressed.
+_TRANSPORT_HEADERS = {"transfer-encoding", "content-encoding", "content-length"}
+
+
+@dataclass(frozen=True)
+class WarcLocation:
+    """Where a response record lies: file name within the WARC folder, and byte offset."""
+
+    file: str
+    offset: int
+
+
+class WarcWriter:
+    """Appends request/response record pairs to rotating WARC files in ``directory``."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        max_size: int,
+        prefix: str = "newsarchive",
+        info: dict[str, str] | None = None,
+    ) -> None:
+        self.directory = directory
+        self.max_size = max_size
+        self.prefix = prefix
+        self.info = {"software": f"newsarchive/{__version__}", "format": "WARC File Format 1.1"}
+        self.info.update(info or {})
+        self._file: BinaryIO | None = None
+        self._name = ""
+        self._serial = 0
+        directory.mkdir(parents=True, exist_ok=True)
+        recover_open_files(directory)
+
+    def write_exchange(
+        self,
+        url: str,
+        *,
+        method: str,
+        request_headers: list[tuple[str, str]],
+        status: int,
+        reason: str,
+        response_headers: list[tuple[str, str]],
+        body: bytes,
+        date: datetime | None = None,
+        protocol: str = "HTTP/1.1",
+    ) -> WarcLocation:
+        """Write a ``response`` and its ``request`` record; returns the response's location."""
+        if self._file is None or self._file.tell() >= self.max_size:
+            self._rotate()
+        assert self._file is not None
+        stamp = (date or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        headers = [(k, v) for k, v in response_headers if k.lower() not in _TRANSPORT_HEADERS]
+        headers.append(("Content-Length", str(len(body))))
+        response = writer.create_warc_record(
+            url,
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),
+            warc_headers_dict={"WARC-Date": stamp},
+            http_headers=StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol),
+        )
+        split = url.split("/", 3)
+        path = "/" + (split[3] if len(split) > 3 else "")
+        request = writer.create_warc_record(
+            url,
+            "request",
+            payload=io.BytesIO(b""),
+            length=0,
+            warc_headers_dict={
+                "WARC-Date": stamp,
+                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+            },
+            http_headers=StatusAndHeaders(
+                f"{method} {path} {protocol}", request_headers, is_http_request=True
+            ),
+        )
+        offset = self._file.tell()
+        writer.write_record(response)
+        writer.write_record(request)
+        self._file.flush()
+        return WarcLocation(self._name, offset)
+
+    def _rotate(self) -> None:
+        self.close()
+        self._serial += 1
+        now = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        self._name = f"{self.prefix}-{now}-{self._serial:05d}-{uuid.uuid4().hex[:8]}.warc.gz"
+        self._file = open(self.directory / (self._name + OPEN_SUFFIX), "xb")  # noqa: SIM115
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        writer.write_record(writer.create_warcinfo_record(self._name, self.info))
+
+    def close(self) -> None:
+        """Finish the current file: flush, sync, and give it its final name."""
+        if self._file is None:
+            return
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        open_path = Path(self._file.name)
+        os.replace(open_path, open_path.with_suffix(""))  # drop ".open" while still locked
+        self._file.close()
+        self._file = None
+
+
+def complete_length(data: bytes, chunk: int = 1 << 16) -> int:
+    """Bytes of ``data`` up to the end of its last complete gzip member (WARC record)."""
+    view = memoryview(data)
+    end = 0
+    while end < len(data):
+        inflater = zlib.decompressobj(wbits=31)
+        head = b""
+        fed = end
+        try:
+            # Fed in chunks: unused_data then holds at most one chunk, not the file's rest.
+            while not inflater.eof and fed < len(data):
+                head += inflater.decompress(view[fed : fed + chunk], 8)[: 8 - len(head)]
+                while inflater.unconsumed_tail and not inflater.eof:
+                    inflater.decompress(inflater.unconsumed_tail, chunk)
+                fed = min(fed + chunk, len(data))
+        except zlib.error:
+            break
+        if not inflater.eof or not head.startswith(b"WARC/"):
+            break
+        end = fed - len(inflater.unused_data)
+    return end
+
+
+def recover_open_files(directory: Path) -> list[Path]:
+    """Close ``.open`` WARC files no live writer holds: truncate each to its last complete
+    record and give it its final name. Returns the files recovered."""
+    recovered = []
+    for path in sorted(directory.glob(f"*.warc.gz{OPEN_SUFFIX}")):
+        with open(path, "r+b") as f:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a running crawl is writing it
+            if not path.exists():  # its writer closed it between glob and lock
+                continue
+            good = complete_length(f.read())
+            f.truncate(good)
+            f.flush()
+            os.fsync(f.fileno())
+            final = path.with_suffix("")
+            os.replace(path, final)
+            recovered.append(final)
+    return recovered
+
+
+def read_response_body(directory: Path, location: WarcLocation) -> bytes:
+    """The HTTP payload of the response record at ``location`` (also in a still-open file)."""
+    path = directory / location.file
+    if not path.exists() and (directory / (location.file + OPEN_SUFFIX)).exists():
+        path = directory / (location.file + OPEN_SUFFIX)
+    with open(path, "rb") as f:
+        f.seek(location.offset)
+        record = next(iter(ArchiveIterator(f)), None)
+        if record is None or record.rec_type != "response":
+            raise LookupError(f"no response record at {location.file}:{location.offset}")
+        return record.content_stream().read()
