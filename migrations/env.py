@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from newsarchive.storage.engine import create_archive_engine, writer
 from newsarchive.storage.models import Base
+from newsarchive.storage.search import include_in_schema_comparison
 
 # Any 64-bit number unique to this application: PostgreSQL advisory lock key.
 MIGRATION_LOCK_KEY = 0x6E657773617263  # "newsarc"
@@ -27,6 +28,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_in_schema_comparison,
         )
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":

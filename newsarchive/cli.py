@@ -1,7 +1,7 @@
 """The ``newsarchive`` command line: parses arguments and calls one package function per command.
 
 Exit codes: 0 success; 1 the command failed; 2 bad usage or bad config;
-3 the database cannot be reached.
+3 the database cannot be reached; 4 ``crawl``: a source was already being crawled.
 """
 
 from __future__ import annotations
@@ -21,9 +21,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import __version__, report
 from .config import ConfigError, load_config
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATABASE, EXIT_BUSY = 0, 1, 2, 3, 4
 
 logger = logging.getLogger("newsarchive")
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return number
 
 
 def _iso_datetime(value: str) -> datetime:
@@ -69,7 +79,52 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     overrides = {"LOG_LEVEL": args.log_level} if args.log_level else {}
     summaries = run_crawl(config, sources, overrides=overrides)
     report.print_crawl_summary(summaries, args.format)
-    return EXIT_OK if all(s.status != "failed" for s in summaries) else EXIT_FAILED
+    busy = [s.source for s in summaries if s.status == "busy"]
+    if busy:
+        print(
+            f"newsarchive: already being crawled by another process, skipped: {', '.join(busy)}",
+            file=sys.stderr,
+        )
+    if any(s.status == "failed" for s in summaries):
+        return EXIT_FAILED
+    return EXIT_BUSY if busy else EXIT_OK
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from .scheduler.daemon import run_daemon
+
+    return run_daemon(args.config, log_format=args.log_format, log_level=args.log_level)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .storage.runs import recent_runs
+
+    engine = _open_engine(args)
+    report.print_runs(recent_runs(engine, source=args.source, limit=args.limit), args.format)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .scheduler.status import source_statuses
+
+    config = load_config(args.config)
+    statuses = source_statuses(config, _open_engine(args))
+    report.print_status(statuses, args.format)
+    return EXIT_FAILED if any(s.failing for s in statuses) else EXIT_OK
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from .scheduler.timing import upcoming_runs
+
+    config = load_config(args.config)
+    if args.action == "list":
+        report.print_sources(config.sources, args.format)
+        return EXIT_OK
+    if not args.name:
+        raise ConfigError("sources show: name a source (newsarchive sources show NAME)")
+    (source,) = config.select_sources([args.name])
+    report.print_source(source, upcoming_runs(source, datetime.now(UTC)), args.format)
+    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -85,6 +140,37 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    from .storage import read_session
+    from .storage.near_duplicates import iter_clusters
+
+    engine = _open_engine(args)
+    with read_session(engine) as session:
+        try:
+            count = report.print_clusters(iter_clusters(session, args.id), args.format)
+        except LookupError as exc:
+            print(f"newsarchive: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    if args.id is not None and not count:
+        print(f"newsarchive: article {args.id} has no duplicates", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from .storage import read_session
+    from .storage.history import article_history
+
+    engine = _open_engine(args)
+    with read_session(engine) as session:
+        try:
+            versions = article_history(session, args.id)
+        except LookupError as exc:
+            print(f"newsarchive: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    report.print_history(versions, diff=args.diff, fmt=args.format)
+    return EXIT_OK
+
+
 def _read_page(path: Path) -> bytes:
     data = path.read_bytes()
     return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
@@ -93,10 +179,15 @@ def _read_page(path: Path) -> bytes:
 def cmd_extract(args: argparse.Namespace) -> int:
     from .crawler.extraction import extract_article
 
+    template = None
+    if args.source:
+        from .storage.templates import load_template
+
+        template = load_template(_open_engine(args), args.source)
     failed = 0
     for path in args.files:
         try:
-            result = extract_article(_read_page(path), args.url)
+            result = extract_article(_read_page(path), args.url, template=template)
         except (OSError, EOFError, zlib.error) as exc:
             logger.error("%s: cannot read: %s", path, exc)
             failed += 1
@@ -116,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="newsarchive",
         description="Crawl news sites on a schedule and keep clean, deduplicated articles "
         "in SQLite or PostgreSQL.",
-        epilog="Exit codes: 0 ok, 1 command failed, 2 bad usage or config, 3 database unreachable.",
+        epilog="Exit codes: 0 ok, 1 command failed, 2 bad usage or config, 3 database "
+        "unreachable, 4 crawl: source already being crawled.",
     )
     parser.add_argument("--version", action="version", version=f"newsarchive {__version__}")
     parser.add_argument(
@@ -179,6 +271,80 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.set_defaults(func=cmd_export)
 
+    duplicates = sub.add_parser(
+        "duplicates",
+        help="list clusters of duplicate articles (exact and near copies) with similarity",
+        description="Every cluster of copies (the earliest-seen article first, then the "
+        "articles linked to it by duplicate_of), or the cluster of article ID. Similarity is "
+        "the estimated Jaccard similarity of each copy's text to the original's.",
+    )
+    duplicates.add_argument("id", type=int, nargs="?", metavar="ID", help="one article's cluster")
+    duplicates.add_argument("--format", choices=["table", "jsonl"], default="table")
+    duplicates.set_defaults(func=cmd_duplicates)
+
+    history = sub.add_parser(
+        "history",
+        help="list an article's versions; --diff shows what changed between them",
+        description="The stored versions of article ID, oldest first, with the time each was "
+        "fetched. --diff adds a word-level diff of each version against the one before: "
+        "[-deleted-] and {+inserted+}, per changed paragraph (CJK compared per character).",
+    )
+    history.add_argument("id", type=int, metavar="ID")
+    history.add_argument("--diff", action="store_true", help="show what changed, word by word")
+    history.add_argument("--format", choices=["table", "jsonl"], default="table")
+    history.set_defaults(func=cmd_history)
+
+    daemon = sub.add_parser(
+        "daemon",
+        help="crawl every source on its schedule, in the foreground, until SIGTERM",
+        description="Run the scheduler in the foreground (for systemd, Docker, supervisord): "
+        "each source is crawled on its schedule in a child process, one crawl per source at a "
+        "time, up to [daemon] max_parallel_crawls at once. Overdue sources crawl once at start. "
+        "SIGTERM/SIGINT: stop after running crawls finish (killed after shutdown_grace); "
+        "SIGHUP: reload the config (a bad file is refused and the old one kept).",
+    )
+    daemon.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="log line format on stderr (default: [daemon] log_format, else text); "
+        "json writes one object per line for log shippers",
+    )
+    daemon.set_defaults(func=cmd_daemon)
+
+    runs = sub.add_parser(
+        "runs",
+        help="list recent crawl runs, newest first",
+        description="Recent rows of crawl_runs: id, source, started_at, finished_at, status "
+        "(running, ok, failed, timeout, interrupted) and the pipeline's counters. "
+        "JSON lines add the error.",
+    )
+    runs.add_argument("--source", metavar="NAME", help="only this source's runs")
+    runs.add_argument("--limit", type=_positive_int, default=20, help="how many (default 20)")
+    runs.add_argument("--format", choices=["table", "jsonl"], default="table")
+    runs.set_defaults(func=cmd_runs)
+
+    status = sub.add_parser(
+        "status",
+        help="per source: schedule, last run, next run, articles; exit 1 if a source is failing",
+        description="For each configured source: its schedule, last run and outcome, next run "
+        "time (as the daemon would choose it) and articles stored. Exits 1 when any source has "
+        "failed its last [daemon] failure_backoff_after (default 3) runs: usable as a health "
+        "check.",
+    )
+    status.add_argument("--format", choices=["table", "json"], default="table")
+    status.set_defaults(func=cmd_status)
+
+    sources = sub.add_parser(
+        "sources",
+        help="list the configured sources, or show one",
+        description="What the config defines (validated): `sources list`, or `sources show NAME` "
+        "with every setting and the next regular run times.",
+    )
+    sources.add_argument("action", choices=["list", "show"])
+    sources.add_argument("name", nargs="?", metavar="NAME", help="the source to show")
+    sources.add_argument("--format", choices=["table", "json"], default="table")
+    sources.set_defaults(func=cmd_sources)
+
     extract = sub.add_parser(
         "extract",
         help="run the pipeline's extraction on saved HTML files",
@@ -188,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("files", nargs="+", type=Path, metavar="FILE")
     extract.add_argument("--url", help="the URL the page came from (helps metadata and links)")
     extract.add_argument("--format", choices=["jsonl", "text"], default="jsonl")
+    extract.add_argument(
+        "--source", help="strip the template the archive learned for this source's pages"
+    )
     extract.set_defaults(func=cmd_extract)
 
     demo = sub.add_parser(
@@ -198,6 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--dir", default=".", help="where to write the demo database (default: .)")
     demo.set_defaults(func=cmd_demo)
+
+    from .archive_cli import add_archive_commands  # imports this module's helpers
+
+    add_archive_commands(sub)
     return parser
 
 
@@ -210,7 +383,8 @@ def _configure_logging(level: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command not in ("crawl", "demo"):  # crawls log through Scrapy's own handler
+    # Crawls log through Scrapy's own handler, the daemon through its own (text or JSON).
+    if args.command not in ("crawl", "demo", "daemon"):
         _configure_logging(args.log_level or "WARNING")
     func: Callable[[argparse.Namespace], int] = args.func
     try:

@@ -11,13 +11,14 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -25,13 +26,16 @@ from pydantic import (
     model_validator,
 )
 
+from .scheduler.cron import crontab_trigger
+
 DEFAULT_CONFIG_PATH = Path("newsarchive.toml")
 CONFIG_ENV = "NEWSARCHIVE_CONFIG"
 DATABASE_URL_ENV = "NEWSARCHIVE_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///newsarchive.db"
 
 _EVERY = re.compile(r"^@every\s+(\d+)\s*(s|m|h|d)$")
-_DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d|w)$")
 
 
 class ConfigError(Exception):
@@ -70,7 +74,7 @@ def validate_schedule(schedule: str) -> str:
             f"cron schedule {schedule!r} must have 5 fields (minute hour day month weekday)"
         )
     try:
-        CronTrigger.from_crontab(schedule, timezone="UTC")
+        crontab_trigger(schedule, timezone="UTC")
     except ValueError as exc:
         raise ValueError(f"bad cron schedule {schedule!r}: {exc}") from None
     return schedule
@@ -91,6 +95,63 @@ class CrawlConfig(_Strict):
     depth_limit: int = Field(default=2, ge=0, le=10)
 
 
+def parse_duration(value: str) -> int:
+    """Seconds in a duration such as ``"90s"``, ``"30m"``, ``"24h"``, ``"7d"``, ``"2w"``."""
+    match = _DURATION.match(value.strip())
+    if not match:
+        raise ValueError(f"bad duration {value!r} (expected e.g. '30m', '24h', '7d')")
+    return int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+
+
+def _seconds(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"duration {value} must not be negative")
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"not a duration: {value!r} (seconds, or e.g. '90s', '15m', '2h')")
+    return parse_duration(value)
+
+
+Seconds = Annotated[int, BeforeValidator(_seconds)]
+"""A duration in seconds, written as a number or a ``"90s"``/``"15m"``/``"2h"`` string."""
+
+
+class RecrawlRule(_Strict):
+    """Re-fetch a known article ``every`` so often while it is ``younger_than`` this."""
+
+    younger_than: str
+    every: str
+
+    @field_validator("younger_than", "every")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def max_age_seconds(self) -> int:
+        return parse_duration(self.younger_than)
+
+    @property
+    def interval_seconds(self) -> int:
+        return parse_duration(self.every)
+
+
+# Developing stories change in their first day; after a week a story is history.
+DEFAULT_RECRAWL = (
+    RecrawlRule(younger_than="24h", every="1h"),
+    RecrawlRule(younger_than="7d", every="12h"),
+)
+
+
+class DedupeConfig(_Strict):
+    # The stored LSH bands find pairs at Jaccard 0.7 with probability 0.92 (0.998
+    # at 0.8); a lower threshold would silently miss most of its pairs.
+    near_duplicate_threshold: float = Field(default=0.8, ge=0.7, le=1.0)
+    """Estimated Jaccard similarity at or above which two articles are linked."""
+
+
 class SourceConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_-]+$")
     start_urls: list[HttpUrl] = []
@@ -98,11 +159,28 @@ class SourceConfig(_Strict):
     sitemaps: list[HttpUrl] = []
     allowed_domains: list[str] = []
     schedule: str = "0 * * * *"
+    timezone: str = "UTC"
+    """The zone a cron schedule is read in (an IANA name such as ``Europe/Berlin``)."""
+    jitter: Seconds = 0
+    """Up to this many seconds of random delay per run, so sources on one schedule spread out."""
+    recrawl: list[RecrawlRule] | None = None
+    """This source's re-fetch policy; None means the global ``[[recrawl]]`` rules."""
 
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
         return validate_schedule(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name like 'UTC' or 'Europe/Berlin')"
+            ) from None
+        return value
 
     @field_validator("allowed_domains")
     @classmethod
@@ -127,12 +205,63 @@ class SourceConfig(_Strict):
         return sorted(h for h in hosts if h)
 
 
+class DaemonConfig(_Strict):
+    """How ``newsarchive daemon`` runs crawls: parallelism, limits, shutdown, failure backoff."""
+
+    max_parallel_crawls: int = Field(default=2, ge=1, le=64)
+    crawl_time_limit: Seconds = Field(default=3600, ge=1)
+    """A crawl still running after this is stopped and recorded as ``timeout``."""
+    shutdown_grace: Seconds = Field(default=30, ge=0)
+    """On SIGTERM, how long running crawls get to finish before they are killed."""
+    failure_backoff_after: int = Field(default=3, ge=1)
+    """After this many failed runs in a row a source is crawled less often (and reported)."""
+    failure_backoff_max: Seconds = Field(default=86400, ge=1)
+    """The longest a failing source's runs are spaced out to."""
+    log_format: Literal["text", "json"] = "text"
+
+
+_SIZE = re.compile(r"^(\d+)\s*(B|KB|MB|GB|TB)?$", re.I)
+_SIZE_UNITS = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4}
+
+
+def _bytes(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _SIZE.match(str(value).strip())
+    if not match:
+        raise ValueError(f"bad size {value!r} (expected bytes or e.g. '500MB', '1GB')")
+    return int(match.group(1)) * _SIZE_UNITS[(match.group(2) or "B").upper()]
+
+
+class ArchiveConfig(_Strict):
+    """Where raw responses are kept as WARC files."""
+
+    warc_dir: Path = Path("warc")
+    """Relative paths are resolved against the config file's folder."""
+    max_warc_size: Annotated[int, BeforeValidator(_bytes), Field(ge=1_000_000)] = 1_000_000_000
+    """A WARC file is closed and a new one started once it reaches this size."""
+
+
 class Config(_Strict):
     database: DatabaseConfig = DatabaseConfig()
     crawl: CrawlConfig = CrawlConfig()
+    daemon: DaemonConfig = DaemonConfig()
+    archive: ArchiveConfig = ArchiveConfig()
     scrapy: dict[str, Any] = {}
+    dedupe: DedupeConfig = DedupeConfig()
+    recrawl: list[RecrawlRule] = list(DEFAULT_RECRAWL)
     sources: list[SourceConfig] = []
     path: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def warc_dir(self) -> Path:
+        """The WARC folder: ``[archive] warc_dir``, relative to the config file's folder."""
+        base = self.path.parent if self.path is not None else Path()
+        return base / self.archive.warc_dir
+
+    def recrawl_rules(self, source: SourceConfig) -> list[RecrawlRule]:
+        """The re-fetch policy for ``source``: its own rules, else the global ones."""
+        return list(source.recrawl if source.recrawl is not None else self.recrawl)
 
     @field_validator("sources")
     @classmethod

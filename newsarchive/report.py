@@ -7,14 +7,33 @@ import dataclasses
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Any, TextIO
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .crawler.extraction import Extraction
-from .crawler.run import CrawlSummary
 from .storage.articles import EXPORT_FIELDS
+from .storage.history import VersionRecord
+from .storage.near_duplicates import ClusterMember
+from .storage.runs import RunRecord
+from .textdiff import word_diff
 
-__all__ = ["EXPORT_FIELDS", "print_crawl_summary", "print_extraction", "write_records"]
+if TYPE_CHECKING:  # annotations only: importing Scrapy would slow every command by a second
+    from .config import SourceConfig
+    from .crawler.extraction import Extraction
+    from .crawler.run import CrawlSummary
+    from .scheduler.status import SourceStatus
+
+__all__ = [
+    "EXPORT_FIELDS",
+    "print_clusters",
+    "print_crawl_summary",
+    "print_extraction",
+    "print_history",
+    "print_runs",
+    "print_source",
+    "print_sources",
+    "print_status",
+    "write_records",
+]
 
 
 def _json_value(value: Any) -> Any:
@@ -48,6 +67,8 @@ SUMMARY_COLUMNS = (
     "source",
     "status",
     "pages",
+    "not_modified",
+    "skipped",
     "new",
     "updated",
     "unchanged",
@@ -98,11 +119,251 @@ def print_extraction(
         "authors": list(result.authors),
         "published_at": result.published_at,
         "language": result.language,
+        "top_image": result.top_image,
+        "section": result.section,
+        "tags": list(result.tags),
     }
     if fmt == "jsonl":
         out.write(to_json(record) + "\n")
         return
     out.write(f"== {path}\n")
-    for key in ("title", "authors", "published_at", "language"):
+    for key in ("title", "authors", "published_at", "language", "top_image", "section", "tags"):
         out.write(f"{key}: {_json_value(record[key])}\n")
     out.write(f"\n{result.text}\n\n")
+
+
+def _shorten(text: str | None, width: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def print_clusters(
+    members: Iterable[ClusterMember], fmt: str = "table", out: TextIO = sys.stdout
+) -> int:
+    """Duplicate clusters, original first; similarity is the estimate against the original.
+
+    Returns how many articles were listed.
+    """
+    count = 0
+    if fmt == "jsonl":
+        for m in members:
+            record = dataclasses.asdict(m)
+            record["original"] = m.id == m.cluster
+            out.write(to_json(record) + "\n")
+            count += 1
+        return count
+    rows = []
+    for m in members:
+        if m.id == m.cluster:
+            similarity = "original"
+        elif m.similarity is None:
+            similarity = "?"
+        else:
+            similarity = f"{m.similarity:.2f}" + (" exact" if m.exact else "")
+        rows.append([m.cluster, m.id, similarity, m.source, m.url, _shorten(m.title, 50)])
+        count += 1
+    if rows:
+        table(("cluster", "id", "similarity", "source", "url", "title"), rows, out)
+    return count
+
+
+def print_history(
+    versions: Sequence[VersionRecord],
+    *,
+    diff: bool = False,
+    fmt: str = "table",
+    out: TextIO = sys.stdout,
+) -> None:
+    """An article's versions, oldest first; with ``diff`` the word-level changes from the one
+    before (deletions ``[-…-]``, insertions ``{+…+}``)."""
+    changes = [
+        word_diff(prev.text, cur.text) if diff and prev is not None else None
+        for prev, cur in zip([None, *versions[:-1]], versions, strict=True)
+    ]
+    if fmt == "jsonl":
+        for v, changed in zip(versions, changes, strict=True):
+            record: dict[str, Any] = {
+                "id": v.article_id,
+                "version": v.version,
+                "fetched_at": v.fetched_at,
+                "url": v.url,
+                "title": v.title,
+                "content_hash": v.content_hash,
+                "crawl_run_id": v.crawl_run_id,
+            }
+            if diff:
+                record["diff"] = (
+                    None
+                    if changed is None
+                    else [{"paragraph": c.number, "text": c.text} for c in changed]
+                )
+            out.write(to_json(record) + "\n")
+        return
+    table(
+        ("version", "fetched_at", "words", "title", "url"),
+        [
+            [
+                v.version,
+                v.fetched_at.isoformat(timespec="seconds"),
+                len(v.text.split()),
+                _shorten(v.title, 40),
+                v.url,
+            ]
+            for v in versions
+        ],
+        out,
+    )
+    if not diff:
+        return
+    for prev, v, changed in zip(versions[:-1], versions[1:], changes[1:], strict=True):
+        out.write(f"\n--- version {prev.version} → {v.version}\n")
+        if not changed:
+            out.write("(no paragraph changed)\n")
+        for c in changed or []:
+            out.write(f"¶{c.number}: {c.text}\n")
+
+
+RUN_COLUMNS = (
+    "id",
+    "source",
+    "started_at",
+    "finished_at",
+    "status",
+    "pages",
+    "not_modified",
+    "skipped",
+    "new",
+    "updated",
+    "unchanged",
+    "duplicates",
+    "errors",
+)
+
+
+def _when(value: datetime | None) -> str:
+    """A UTC time for a table cell: ``2024-06-01 12:00:03Z``; ``-`` for none."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
+
+
+def print_runs(runs: Sequence[RunRecord], fmt: str = "table", out: TextIO = sys.stdout) -> None:
+    """Crawl runs, newest first; JSON lines add the ``error`` field."""
+    if fmt == "jsonl":
+        for run in runs:
+            record = {c: getattr(run, c) for c in RUN_COLUMNS}
+            record["error"] = run.error
+            out.write(to_json(record) + "\n")
+        return
+    rows = [
+        [
+            run.id,
+            run.source,
+            _when(run.started_at),
+            _when(run.finished_at),
+            run.status,
+            *[getattr(run, c) for c in RUN_COLUMNS[5:]],
+        ]
+        for run in runs
+    ]
+    table(RUN_COLUMNS, rows, out)
+
+
+def _status_note(status: SourceStatus, now: datetime) -> str:
+    notes = []
+    if status.running:
+        notes.append("crawling now")
+    if status.failing:
+        notes.append(f"FAILING: {status.failures} failed runs in a row, backing off")
+    if status.last_run is None:
+        notes.append("never crawled")
+    elif status.next_run <= now and not status.running:
+        notes.append("due")
+    return "; ".join(notes)
+
+
+def print_status(
+    statuses: Sequence[SourceStatus], fmt: str = "table", out: TextIO = sys.stdout
+) -> None:
+    """Per source: schedule, last run and its outcome, next run, articles stored, failures."""
+    now = datetime.now(UTC)
+    if fmt == "json":
+        records = []
+        for s in statuses:
+            last = s.last_run
+            records.append(
+                {
+                    "source": s.source,
+                    "schedule": s.schedule,
+                    "timezone": s.timezone,
+                    "last_run": None
+                    if last is None
+                    else {k: _json_value(v) for k, v in dataclasses.asdict(last).items()},
+                    "next_run": s.next_run.isoformat(),
+                    "articles": s.articles,
+                    "consecutive_failures": s.failures,
+                    "failing": s.failing,
+                    "running": s.running,
+                }
+            )
+        out.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+        return
+    headers = ("source", "schedule", "last_run", "outcome", "next_run", "articles", "note")
+    rows = [
+        [
+            s.source,
+            s.schedule if s.timezone == "UTC" else f"{s.schedule} ({s.timezone})",
+            _when(s.last_run.started_at) if s.last_run else "-",
+            s.last_run.status if s.last_run else "-",
+            "now" if s.next_run <= now else _when(s.next_run),
+            s.articles,
+            _status_note(s, now),
+        ]
+        for s in statuses
+    ]
+    table(headers, rows, out)
+    for s in statuses:
+        if s.failing and s.last_run is not None and s.last_run.error:
+            out.write(f"{s.source}: last error: {s.last_run.error}\n")
+
+
+def print_sources(
+    sources: Sequence[SourceConfig], fmt: str = "table", out: TextIO = sys.stdout
+) -> None:
+    """The configured sources, one line (or JSON object) each."""
+    if fmt == "json":
+        payload = [s.model_dump(mode="json") for s in sources]
+        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return
+    headers = ("name", "schedule", "timezone", "feeds", "sitemaps", "start_urls", "domains")
+    rows = [
+        [
+            s.name,
+            s.schedule,
+            s.timezone,
+            len(s.feeds),
+            len(s.sitemaps),
+            len(s.start_urls),
+            ",".join(s.domains),
+        ]
+        for s in sources
+    ]
+    table(headers, rows, out)
+
+
+def print_source(
+    source: SourceConfig,
+    upcoming: Sequence[datetime],
+    fmt: str = "table",
+    out: TextIO = sys.stdout,
+) -> None:
+    """Everything the config says about one source, plus its next regular run times."""
+    data = source.model_dump(mode="json")
+    data["domains"] = source.domains
+    data["upcoming_runs"] = [t.isoformat() for t in upcoming]
+    if fmt == "json":
+        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    width = max(len(k) for k in data)
+    for key, value in data.items():
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value) or "-"
+        out.write(f"{key.ljust(width)}  {value}\n")

@@ -3,12 +3,15 @@
 This package never imports Scrapy; crawls hand it plain records.
 """
 
+from .archive import Archive, ArticleRecord
 from .articles import EXPORT_FIELDS, FetchedArticle, Outcome, iter_articles, save_article
 from .engine import create_archive_engine, read_session, write_session
 from .schema import ensure_schema
 
 __all__ = [
     "EXPORT_FIELDS",
+    "Archive",
+    "ArticleRecord",
     "FetchedArticle",
     "Outcome",
     "create_archive_engine",

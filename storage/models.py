@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -106,6 +107,8 @@ class Article(Base):
     """When the story was first stored."""
     last_fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     """When a crawl last fetched the story, changed or not."""
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """MinHash signature of the latest text (128 uint32), or NULL for texts too short to compare."""
 
     source: Mapped[Source] = relationship()
     versions: Mapped[list[ArticleVersion]] = relationship(
@@ -145,6 +148,10 @@ class ArticleVersion(Base):
         ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
     )
     """The crawl that fetched this version."""
+    warc_file: Mapped[str | None] = mapped_column(Text, index=True)
+    """Name (within ``[archive] warc_dir``) of the WARC file holding the response, if archived."""
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    """Byte offset of the response's WARC record in ``warc_file``."""
 
     article: Mapped[Article] = relationship(back_populates="versions")
 
@@ -171,5 +178,59 @@ class CrawlRun(Base):
     duplicates: Mapped[int] = mapped_column(default=0)
     errors: Mapped[int] = mapped_column(default=0)
     """Pages that failed: HTTP errors, network errors, unusable content."""
+    not_modified: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Conditional requests the server answered 304 Not Modified (not parsed, not stored)."""
+    skipped: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Known article URLs not requested because the recrawl policy said they were not due."""
 
     source: Mapped[Source] = relationship()
+
+
+class ArticleBand(Base):
+    """One LSH band key of an article's signature: articles sharing a key are near-duplicate
+    candidates. Rows change with the article's text, in the same transaction."""
+
+    __tablename__ = "article_bands"
+    # Clustered on the key on SQLite: a candidate lookup is one range scan, and
+    # the table (20 rows per article) is half the size of a rowid table + index.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    """64-bit hash of the band's number and its hash values."""
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class FetchedUrl(Base):
+    """HTTP validators of a URL a source's crawl fetched: sent back as a conditional request."""
+
+    __tablename__ = "fetched_urls"
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    url: Mapped[str] = mapped_column(Text)
+    """The URL that answered (after redirects), as requested."""
+    etag: Mapped[str | None] = mapped_column(Text)
+    """The last ``ETag`` the server sent, sent back in ``If-None-Match``."""
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    """The last ``Last-Modified`` header as sent, sent back in ``If-Modified-Since``."""
+    last_fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """When a crawl last got an answer for the URL (200 or 304)."""
+
+
+class TemplateBlock(Base):
+    """A text line a source's pages print (hashed), and on how many distinct pages it was seen:
+    lines on many pages are the site's template, not story."""
+
+    __tablename__ = "template_blocks"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    block_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    """Signed 64-bit SHA-1 prefix of the NFKC-casefolded, space-collapsed line."""
+    pages: Mapped[int] = mapped_column(default=0)
+    """Distinct stored stories of the source the line appeared on."""
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """When a crawl last saw the line on a new story."""

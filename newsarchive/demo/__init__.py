@@ -44,6 +44,8 @@ def run_demo(directory: Path, *, log_level: str | None = None) -> int:
         config = parse_config(
             {
                 "database": {"url": f"sqlite:///{db_path}"},
+                # Beside the demo database, not in whatever folder the user ran it from.
+                "archive": {"warc_dir": str(db_path.with_name("newsarchive-demo-warc"))},
                 # A local site needs no politeness delay; everything else stays default.
                 "scrapy": {"AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": log_level or "INFO"},
                 "sources": [
