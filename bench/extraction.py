@@ -257,9 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dataset", type=Path)
     parser.add_argument(
         "--extractor",
-        action="append",
+        action="extend",
+        nargs="+",
         choices=sorted(EXTRACTORS),
-        help="repeatable; default: all three",
+        help="one or more (the flag may repeat); default: all three",
     )
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args(argv)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from .storage.articles import EXPORT_FIELDS
 from .storage.history import VersionRecord
 from .storage.near_duplicates import ClusterMember
-from .storage.runs import RunRecord
+from .storage.runs import COUNTERS, RunRecord
 from .textdiff import word_diff
 
 if TYPE_CHECKING:  # annotations only: importing Scrapy would slow every command by a second
@@ -63,18 +63,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO = s
             out.write("  ".join("-" * w for w in widths) + "\n")
 
 
-SUMMARY_COLUMNS = (
-    "source",
-    "status",
-    "pages",
-    "not_modified",
-    "skipped",
-    "new",
-    "updated",
-    "unchanged",
-    "duplicates",
-    "errors",
-)
+SUMMARY_COLUMNS = ("source", "status", *COUNTERS)
 
 
 def print_crawl_summary(
@@ -223,21 +212,7 @@ def print_history(
             out.write(f"¶{c.number}: {c.text}\n")
 
 
-RUN_COLUMNS = (
-    "id",
-    "source",
-    "started_at",
-    "finished_at",
-    "status",
-    "pages",
-    "not_modified",
-    "skipped",
-    "new",
-    "updated",
-    "unchanged",
-    "duplicates",
-    "errors",
-)
+RUN_COLUMNS = ("id", "source", "started_at", "finished_at", "status", *COUNTERS)
 
 
 def _when(value: datetime | None) -> str:

@@ -21,6 +21,7 @@ from types import TracebackType
 from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.orm import aliased
 
+from .articles import EXPORT_COLUMNS
 from .engine import create_archive_engine, read_session
 from .history import VersionRecord, article_history
 from .models import Article, ArticleVersion, Source
@@ -51,26 +52,10 @@ class ArticleRecord:
     first_seen_at: datetime
 
 
-_COLUMNS = (
-    Article.id,
-    Source.name,
-    ArticleVersion.url,
-    Article.canonical_url,
-    ArticleVersion.title,
-    ArticleVersion.authors,
-    ArticleVersion.published_at,
-    ArticleVersion.language,
-    ArticleVersion.text,
-    ArticleVersion.content_hash,
-    Article.duplicate_of,
-    ArticleVersion.version,
-    ArticleVersion.fetched_at,
-    Article.first_seen_at,
-)
+_COLUMNS = (*EXPORT_COLUMNS, Article.first_seen_at)
 
 
 def _latest_articles():  # type: ignore[no-untyped-def]
-    # Columns, not entities: no identity map grows while a script streams.
     return (
         select(*_COLUMNS)
         .join(

@@ -200,24 +200,29 @@ EXPORT_FIELDS = (
 )
 
 
+EXPORT_COLUMNS = (
+    Article.id,
+    Source.name.label("source"),
+    ArticleVersion.url,
+    Article.canonical_url,
+    ArticleVersion.title,
+    ArticleVersion.authors,
+    ArticleVersion.published_at,
+    ArticleVersion.language,
+    ArticleVersion.text,
+    ArticleVersion.content_hash,
+    Article.duplicate_of,
+    ArticleVersion.version,
+    ArticleVersion.fetched_at,
+)
+"""The columns of an export record, in EXPORT_FIELDS order (joined over articles,
+article_versions and sources). Columns, not entities: the compressed raw HTML must
+not be loaded, and no identity map grows while a caller streams."""
+
+
 def _export_query(source: str | None, since: datetime | None, all_versions: bool) -> Select[Any]:
-    # Columns, not entities: the compressed raw HTML must not be loaded for an export.
     stmt = (
-        select(
-            Article.id,
-            Source.name.label("source"),
-            ArticleVersion.url,
-            Article.canonical_url,
-            ArticleVersion.title,
-            ArticleVersion.authors,
-            ArticleVersion.published_at,
-            ArticleVersion.language,
-            ArticleVersion.text,
-            ArticleVersion.content_hash,
-            Article.duplicate_of,
-            ArticleVersion.version,
-            ArticleVersion.fetched_at,
-        )
+        select(*EXPORT_COLUMNS)
         .join(ArticleVersion, ArticleVersion.article_id == Article.id)
         .join(Source, Source.id == Article.source_id)
     )
