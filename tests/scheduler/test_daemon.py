@@ -150,6 +150,34 @@ def test_sigterm_during_a_crawl_stops_it_cleanly(
     assert set(urls.values()) <= {1}
 
 
+def test_a_crawl_over_its_time_limit_is_stopped_as_timeout(
+    database_url: str, fresh_site, tmp_path: Path
+) -> None:
+    config = write_config(
+        tmp_path / "newsarchive.toml",
+        database_url,
+        [{"name": "harbour", "feeds": [fresh_site.url_for(FEED)], "schedule": "@every 1h"}],
+        daemon={"crawl_time_limit": "2s", "shutdown_grace": "10s"},
+        # Two seconds a page: five stories cannot be fetched within the limit.
+        scrapy={"DOWNLOAD_DELAY": 2, "RANDOMIZE_DOWNLOAD_DELAY": False},
+    )
+    with DaemonProcess(config, tmp_path / "daemon.log") as daemon:
+        run = wait_for(
+            lambda: [r for r in runs_of(database_url, "harbour") if r.status != "running"],
+            40,
+            "the first crawl to end",
+        )[0]
+        daemon.signal(signal.SIGTERM)
+        assert daemon.wait(timeout=20) == 0, daemon.log
+
+    assert run.status == "timeout", daemon.log
+    assert run.finished_at is not None
+    assert (run.finished_at - run.started_at).total_seconds() < 30
+    assert stories_requested(fresh_site) < FEED_STORIES
+    # What was stored before the limit stays stored, once.
+    assert set(exported_urls(config).values()) <= {1}
+
+
 def test_restart_after_kill_marks_the_stale_run_and_loses_nothing(
     database_url: str, fresh_site, tmp_path: Path
 ) -> None:
