@@ -135,7 +135,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         rows = iter_articles(
             session, source=args.source, since=args.since, all_versions=args.all_versions
         )
-        count = report.write_records(rows, args.format, sys.stdout)
+        if args.format == "parquet":
+            if args.output is None:
+                print("newsarchive: --format parquet needs --output FILE", file=sys.stderr)
+                return EXIT_USAGE
+            try:
+                count = report.write_parquet(rows, args.output)
+            except report.ParquetUnavailable as exc:
+                print(f"newsarchive: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+        else:
+            count = report.write_records(rows, args.format, sys.stdout)
     logger.info("exported %d records", count)
     return EXIT_OK
 
@@ -268,7 +278,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--all-versions", action="store_true", help="every stored version, not only the latest"
     )
-    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument(
+        "--format",
+        choices=["jsonl", "csv", "parquet"],
+        default="jsonl",
+        help="jsonl and csv go to stdout; parquet (optional extra: pip install "
+        "'newsarchive[parquet]') to --output",
+    )
+    export.add_argument("--output", type=Path, metavar="FILE", help="file for --format parquet")
     export.set_defaults(func=cmd_export)
 
     duplicates = sub.add_parser(
