@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import json
+import shutil
 import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +18,8 @@ from newsarchive.crawler.run import run_crawl
 from newsarchive.storage import create_archive_engine, iter_articles, read_session
 
 DB_NAME = "newsarchive-demo.db"
+CONFIG_NAME = "newsarchive-demo.toml"
+WARC_DIR_NAME = "newsarchive-demo-warc"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -35,8 +39,19 @@ def run_demo(directory: Path, *, log_level: str | None = None) -> int:
     """Serve the sample site, crawl it with the full pipeline, print the summary and 3 articles."""
     directory.mkdir(parents=True, exist_ok=True)
     db_path = (directory / DB_NAME).resolve()
+    warc_dir = db_path.with_name(WARC_DIR_NAME)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(warc_dir, ignore_errors=True)  # the previous demo's, never anything else
+    # A config for exploring the demo archive afterwards with every command
+    # (raw and reprocess need its WARC folder, not only the database).
+    config_path = db_path.with_name(CONFIG_NAME)
+    config_path.write_text(
+        f"# Written by `newsarchive demo`: the demo archive.\n"
+        f"[database]\nurl = {json.dumps(f'sqlite:///{db_path}')}\n\n"
+        f"[archive]\nwarc_dir = {json.dumps(str(warc_dir))}\n",
+        encoding="utf-8",
+    )
 
     with as_file(files("newsarchive.demo") / "site") as site_root:
         server = _serve(site_root)
@@ -45,7 +60,7 @@ def run_demo(directory: Path, *, log_level: str | None = None) -> int:
             {
                 "database": {"url": f"sqlite:///{db_path}"},
                 # Beside the demo database, not in whatever folder the user ran it from.
-                "archive": {"warc_dir": str(db_path.with_name("newsarchive-demo-warc"))},
+                "archive": {"warc_dir": str(warc_dir)},
                 # A local site needs no politeness delay; everything else stays default.
                 "scrapy": {"AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": log_level or "INFO"},
                 "sources": [
@@ -84,8 +99,11 @@ def run_demo(directory: Path, *, log_level: str | None = None) -> int:
     for dup in duplicates:
         print(f"\nduplicate: {dup['url']} copies article {dup['duplicate_of']}")
     print(
-        f"\nThe archive is in {db_path}. Try:\n"
-        f"  NEWSARCHIVE_DATABASE_URL=sqlite:///{db_path} newsarchive export --format jsonl"
+        f"\nThe archive is in {db_path}, its WARC files in {warc_dir}. Explore it with:\n"
+        f"  newsarchive --config {config_path} export\n"
+        f"  newsarchive --config {config_path} search 夜市\n"
+        f"  newsarchive --config {config_path} duplicates\n"
+        f"  newsarchive --config {config_path} raw 1"
     )
     engine.dispose()
     return 0 if summaries and all(s.status == "ok" for s in summaries) else 1

@@ -31,6 +31,15 @@ def test_demo_crawls_the_bundled_site_into_a_fresh_sqlite_file(tmp_path: Path) -
             "SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL"
         ).fetchone() == (1,)
 
+    # The config the demo leaves behind opens its archive, WARC files included.
+    config = tmp_path / "newsarchive-demo.toml"
+    assert f"--config {config} raw 1" in out
+    raw = run_cli("raw", "1", config=config)
+    assert raw.returncode == 0, raw.stderr
+    assert "<html" in raw.stdout.lower()
+    found = run_cli("search", "夜市", "--format", "jsonl", config=config)
+    assert found.returncode == 0 and "night-market" in found.stdout
+
     # A second demo starts from a fresh file, not on top of the first.
     again = run_cli("demo", "--dir", str(tmp_path))
     assert again.returncode == 0, again.stderr
