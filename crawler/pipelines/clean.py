@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
+import threading
+import time
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -49,12 +54,19 @@ class TemplateLearner:
     """
 
     def __init__(
-        self, counts: dict[int, int] | None = None, known_urls: set[str] | None = None
+        self,
+        counts: dict[int, int] | None = None,
+        known_urls: set[str] | None = None,
+        min_pages: int = TEMPLATE_MIN_PAGES,
     ) -> None:
         self.counts: dict[int, int] = counts if counts is not None else {}
         self.seen_urls: set[str] = known_urls if known_urls is not None else set()
         self.pending: Counter[int] = Counter()
         self.pending_pages = 0
+        self.min_pages = min_pages
+        # Only the blocks that are template already: what extraction strips
+        # with, small enough to send to an extraction process with every page.
+        self.template = {h: n for h, n in self.counts.items() if n >= min_pages}
 
     def observe(self, urls: list[str], blocks: frozenset[int]) -> bool:
         """Count ``blocks`` for a story known by ``urls``; False if it was counted before."""
@@ -62,7 +74,9 @@ class TemplateLearner:
             return False
         self.seen_urls.update(urls)
         for block in blocks:
-            self.counts[block] = self.counts.get(block, 0) + 1
+            count = self.counts[block] = self.counts.get(block, 0) + 1
+            if count >= self.min_pages:
+                self.template[block] = count
         self.pending.update(blocks)
         self.pending_pages += 1
         return True
@@ -73,6 +87,22 @@ class TemplateLearner:
         return pending
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In an extraction process: exit when the crawl process is gone.
+
+    A crawl killed with SIGKILL (the daemon's hard time limit) cannot shut its
+    pool down, and idle workers would wait for work forever; a daemon running
+    for months must not collect them.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
 class CleanPipeline:
     """Runs :func:`extract_article` on each page; pages that are not stories are dropped.
 
@@ -80,6 +110,8 @@ class CleanPipeline:
     true (the default), it also learns and strips the source's template
     (``NEWSARCHIVE_TEMPLATE_MIN_PAGES``: pages a line must recur on).  Database
     work runs on one worker thread so the reactor keeps downloading.
+    ``NEWSARCHIVE_EXTRACT_PROCESSES`` extraction processes (default: one fewer
+    than the CPUs, at most 4; 0 extracts in the crawl process) do the parsing.
     """
 
     def __init__(self, crawler: Crawler, engine: Engine | None) -> None:
@@ -91,6 +123,22 @@ class CleanPipeline:
         )
         self.flush_pages = crawler.settings.getint(
             "NEWSARCHIVE_TEMPLATE_FLUSH_PAGES", TEMPLATE_FLUSH_PAGES
+        )
+        workers = crawler.settings.getint(
+            "NEWSARCHIVE_EXTRACT_PROCESSES", max(0, min(4, (os.cpu_count() or 1) - 1))
+        )
+        # Extraction is the crawl's CPU cost; in other processes it runs on the
+        # other cores while this one downloads and stores. Spawned, not forked:
+        # a fork would copy the running reactor and the store's threads.
+        self.processes: ProcessPoolExecutor | None = (
+            ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+            if workers > 0
+            else None
         )
         self.source: str | None = None
         self.learner: TemplateLearner | None = None
@@ -123,7 +171,7 @@ class CleanPipeline:
             known.add(article.canonical_url)
             known.add(canonical_url(article.url))
         logger.info("[%s] template: %d recurring blocks known", source, len(counts))
-        return TemplateLearner(counts, known)
+        return TemplateLearner(counts, known, self.min_pages)
 
     async def _learner(self) -> TemplateLearner | None:
         if self.learner is None and self.loading is not None:
@@ -136,13 +184,7 @@ class CleanPipeline:
 
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         learner = await self._learner()
-        extraction = extract_article(
-            item.body,
-            item.url,
-            declared_encoding=item.declared_encoding,
-            template=learner.counts if learner else None,
-            template_min_pages=self.min_pages,
-        )
+        extraction = await self._extract(item, learner.template if learner else None)
         listed_story = item.listed and len(extraction.text) >= MIN_LISTED_TEXT
         if not extraction.text or not (extraction.is_article or listed_story):
             self.stats.inc_value("newsarchive/not_article")
@@ -151,6 +193,22 @@ class CleanPipeline:
         if learner is not None:
             self._learn(learner, item, extraction)
         return item
+
+    async def _extract(self, item: ArticleItem, template: dict[int, int] | None) -> Extraction:
+        args = (item.body, item.url)
+        kwargs = {
+            "declared_encoding": item.declared_encoding,
+            "template": template,
+            "template_min_pages": self.min_pages,
+        }
+        if self.processes is not None:
+            try:
+                future = self.processes.submit(extract_article, *args, **kwargs)
+                return await asyncio.wrap_future(future)
+            except BrokenProcessPool:
+                logger.error("extraction process died; extracting in the crawl process from now on")
+                self.processes = None
+        return extract_article(*args, **kwargs)  # type: ignore[arg-type]
 
     def _learn(self, learner: TemplateLearner, item: ArticleItem, extraction: Extraction) -> None:
         urls = [canonical_url(item.url), story_url(item.url, extraction.canonical_url)]
@@ -173,6 +231,8 @@ class CleanPipeline:
             logger.error("[%s] template counts not stored: %s", source, exc)
 
     def spider_closed(self) -> None:
+        if self.processes is not None:
+            self.processes.shutdown(wait=True, cancel_futures=True)
         if self.learner is not None:
             self._flush(self.learner)
         if self.executor is not None:
