@@ -16,7 +16,6 @@ from datetime import datetime
 from newsarchive.config import Config
 from newsarchive.similarity import signature
 from newsarchive.storage import (
-    FetchedArticle,
     Outcome,
     create_archive_engine,
     ensure_schema,
@@ -29,6 +28,7 @@ from newsarchive.storage.templates import load_template
 
 from .extraction import extract_article
 from .pipelines.dedupe import content_hash
+from .pipelines.store import fetched_article
 
 logger = logging.getLogger(__name__)
 
@@ -68,18 +68,14 @@ def reprocess(
                     summary.empty += 1
                     logger.warning("article %d: no text extracted now", response.article_id)
                     continue
-                fetched = FetchedArticle(
+                fetched = fetched_article(
+                    extraction,
                     source=response.source,
                     url=response.url,
                     # The story keeps its identity even if the page's canonical link reads
                     # differently to the new extractor.
                     canonical_url=response.canonical_url,
-                    text=extraction.text,
                     content_hash=content_hash(extraction.text),
-                    title=extraction.title,
-                    authors=list(extraction.authors),
-                    published_at=extraction.published_at,
-                    language=extraction.language,
                     raw_html=None if response.warc_file else response.body,
                     raw_encoding=response.declared_encoding,
                     fetched_at=response.fetched_at,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
@@ -15,6 +16,7 @@ from newsarchive.storage import FetchedArticle, Outcome, save_article, write_ses
 from newsarchive.storage.articles import DEFAULT_NEAR_DUPLICATE_THRESHOLD
 from newsarchive.storage.engine import create_archive_engine
 
+from ..extraction import Extraction
 from ..items import ArticleItem
 
 logger = logging.getLogger(__name__)
@@ -25,6 +27,19 @@ COUNTER = {
     Outcome.UNCHANGED: "newsarchive/unchanged",
     Outcome.DUPLICATE: "newsarchive/duplicates",
 }
+
+
+def fetched_article(extraction: Extraction, **fetch: Any) -> FetchedArticle:
+    """The storage record of an extracted page: its text and metadata, plus the facts
+    of the fetch (``source``, ``url``, ``canonical_url``, ``content_hash``, …) as given."""
+    return FetchedArticle(
+        text=extraction.text,
+        title=extraction.title,
+        authors=list(extraction.authors),
+        published_at=extraction.published_at,
+        language=extraction.language,
+        **fetch,
+    )
 
 
 class StoreFailed(DropItem):
@@ -61,17 +76,12 @@ class StorePipeline:
 
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         assert item.extraction is not None and item.canonical_url and item.content_hash
-        ex = item.extraction
-        fetched = FetchedArticle(
+        fetched = fetched_article(
+            item.extraction,
             source=item.source,
             url=item.url,
             canonical_url=item.canonical_url,
-            text=ex.text,
             content_hash=item.content_hash,
-            title=ex.title,
-            authors=list(ex.authors),
-            published_at=ex.published_at,
-            language=ex.language,
             raw_html=item.body,
             raw_encoding=item.declared_encoding,
             fetched_at=item.fetched_at,
