@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).parent
-sys.path.insert(0, str(TESTS))  # fixture_server is a test helper, not a package
-
-from fixture_server import FixtureServer  # noqa: E402
+from tests.fixture_server import FixtureServer
 
 # The server that CI and the developers' machines start before the tests.
 PG_ADMIN_URL = os.environ.get("NEWSARCHIVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -87,24 +82,3 @@ def fresh_site() -> Iterator[FixtureServer]:
     """A private fixture site for tests that change pages or count requests."""
     with FixtureServer() as server:
         yield server
-
-
-NEWSARCHIVE = str(Path(sys.executable).with_name("newsarchive"))
-
-
-def run_cli(
-    *args: str,
-    config: Path | None = None,
-    env: dict[str, str] | None = None,
-    timeout: float = 180,
-    cwd: Path | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``newsarchive`` command as a user would."""
-    argv = [NEWSARCHIVE]
-    if config is not None:
-        argv += ["--config", str(config)]
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [*argv, *args], capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd
-    )

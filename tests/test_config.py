@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
 from newsarchive.config import ConfigError, load_config
+from tests.cli_process import run_cli
 
 GOOD = """
 [database]

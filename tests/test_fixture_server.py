@@ -13,10 +13,7 @@ from email.message import Message
 
 import pytest
 
-try:  # tests/ as a package (rootdir on sys.path) or as a plain folder (pytest prepends it)
-    from tests.fixture_server import DEFAULT_ROOT, FixtureServer, Headers, Response
-except ImportError:  # pragma: no cover
-    from fixture_server import DEFAULT_ROOT, FixtureServer, Headers, Response  # type: ignore[no-redef]
+from tests.fixture_server import DEFAULT_ROOT, FixtureServer, Headers, Response
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from archive_corpus import build_corpus
 from newsarchive.storage import create_archive_engine, ensure_schema
+from tests.archive_corpus import build_corpus
 
 SCRIPTS = Path(__file__).parents[2] / "docs" / "scripts"
 

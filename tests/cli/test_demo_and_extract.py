@@ -7,7 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from conftest import TESTS, run_cli
+from tests.cli_process import TESTS, run_cli
 
 PAGES = TESTS / "fixtures" / "pages"
 

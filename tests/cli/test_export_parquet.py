@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from conftest import run_cli
 from newsarchive.storage import (
     FetchedArticle,
     create_archive_engine,
@@ -18,6 +17,7 @@ from newsarchive.storage import (
     save_article,
     write_session,
 )
+from tests.cli_process import run_cli
 
 pq = pytest.importorskip("pyarrow.parquet", reason="the optional 'parquet' extra is not installed")
 

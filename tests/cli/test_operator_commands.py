@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from newsarchive.storage.runs import finish_run, start_run
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "scheduler"))
-
-from daemon_harness import write_config
-
-from conftest import run_cli
+from tests.cli_process import run_cli
+from tests.scheduler.daemon_harness import write_config
 
 SOURCES = [
     {"name": "harbour", "feeds": ["http://127.0.0.1:9/rss.xml"], "schedule": "*/30 * * * *"},

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import run_cli
-from fixture_server import FixtureServer
+from tests.cli_process import run_cli
+from tests.fixture_server import FixtureServer
 
 SCRAPY = """
 [scrapy]

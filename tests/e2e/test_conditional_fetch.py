@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
-from fixture_server import FixtureServer
 from newsarchive.storage import create_archive_engine
 from newsarchive.storage.runs import recent_runs
+from tests.cli_process import run_cli
+from tests.fixture_server import FixtureServer
 
 SCRAPY = """
 [scrapy]

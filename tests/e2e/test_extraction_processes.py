@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import NEWSARCHIVE
-from fixture_server import FixtureServer
+from tests.cli_process import NEWSARCHIVE
+from tests.fixture_server import FixtureServer
 
 
 def children(pid: int) -> list[int]:

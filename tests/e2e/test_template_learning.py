@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import run_cli
-from fixture_server import FixtureServer
 from newsarchive.crawler.extraction import block_hash
 from newsarchive.storage import create_archive_engine
 from newsarchive.storage.templates import load_template
+from tests.cli_process import run_cli
+from tests.fixture_server import FixtureServer
 
 PROMO = "Get the Quayside Courier briefing in your inbox each morning, free of charge, forever."
 SCRAPY = "[scrapy]\nAUTOTHROTTLE_ENABLED = false\nDOWNLOAD_TIMEOUT = 5\nDOWNLOAD_DELAY = 0\n"

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from conftest import run_cli
-from fixture_server import FixtureServer
 from newsarchive.config import load_config
 from newsarchive.storage import create_archive_engine, read_session
 from newsarchive.storage.models import Article, ArticleVersion
+from tests.cli_process import run_cli
+from tests.fixture_server import FixtureServer
 
 SITE = Path(__file__).parents[1] / "fixtures" / "site"
 WARCIO = str(Path(sys.executable).with_name("warcio"))

@@ -104,7 +104,9 @@ def _gone(pid: int) -> bool:
 class DaemonProcess:
     """``newsarchive --config CONFIG daemon`` in the background; stderr goes to ``log_path``."""
 
-    def __init__(self, config: Path, log_path: Path, *extra_args: str) -> None:
+    def __init__(
+        self, config: Path, log_path: Path, *extra_args: str, cwd: Path | None = None
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
         self.log_path = log_path
         self._log = log_path.open("a", encoding="utf-8")
@@ -113,6 +115,7 @@ class DaemonProcess:
             stdout=subprocess.DEVNULL,
             stderr=self._log,
             env=env,
+            cwd=cwd,
         )
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from newsarchive.storage.locks import source_lock
@@ -14,12 +13,8 @@ from newsarchive.storage.runs import (
     sources_with_running_runs,
     start_run,
 )
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from daemon_harness import closed_port_url, write_config
-
-from conftest import run_cli
+from tests.cli_process import run_cli
+from tests.scheduler.daemon_harness import closed_port_url, write_config
 
 
 def test_source_lock_is_exclusive_per_source(engine) -> None:

@@ -9,23 +9,19 @@ from __future__ import annotations
 import itertools
 import json
 import signal
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from daemon_harness import (
+from tests.cli_process import run_cli
+from tests.scheduler.daemon_harness import (
     DaemonProcess,
     archive_engine,
     closed_port_url,
     wait_for,
     write_config,
 )
-
-from conftest import run_cli
 
 # rss1.rdf lists five stories, all fetchable: a short crawl with a known result.
 FEED = "/feeds/rss1.rdf"

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
-from archive_corpus import build_corpus
 from newsarchive.storage import Archive, ArticleRecord, write_session
 from newsarchive.storage.models import Article, ArticleVersion, Source
+from tests.archive_corpus import build_corpus
 
 STREAM_ROWS = 50_000
 

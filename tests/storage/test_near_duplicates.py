@@ -8,7 +8,6 @@ import threading
 
 from sqlalchemy import func, select
 
-from conftest import run_cli
 from newsarchive.similarity import signature
 from newsarchive.storage import (
     FetchedArticle,
@@ -20,6 +19,7 @@ from newsarchive.storage import (
     write_session,
 )
 from newsarchive.storage.models import Article, ArticleBand
+from tests.cli_process import run_cli
 
 STORY = [
     "Kestrel Bay council voted on Tuesday night to keep the winter ferry running to Gull "

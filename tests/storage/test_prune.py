@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, text, update
 
-from archive_corpus import build_corpus
-from conftest import run_cli
 from newsarchive.storage import read_session, write_session
 from newsarchive.storage.models import ArticleVersion
 from newsarchive.storage.prune import prune_articles
 from newsarchive.storage.search import search_articles
+from tests.archive_corpus import build_corpus
+from tests.cli_process import run_cli
 
 BEFORE = datetime(2024, 6, 5, tzinfo=UTC)  # bridge (3rd), mackerel and its copy (4th)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from conftest import run_cli
 from newsarchive.storage import create_archive_engine
 from newsarchive.storage.models import Base
 from newsarchive.storage.schema import current_revision, downgrade, head_revision, upgrade
+from tests.cli_process import run_cli
 
 TABLES = {"sources", "articles", "article_versions", "crawl_runs"}
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete
 
-from archive_corpus import build_corpus
-from conftest import run_cli
 from newsarchive.storage import read_session, write_session
 from newsarchive.storage.models import Article
 from newsarchive.storage.search import parse_query, search_articles, snippet
+from tests.archive_corpus import build_corpus
+from tests.cli_process import run_cli
 
 
 @pytest.fixture
