@@ -27,7 +27,14 @@ import time
 from types import FrameType
 from typing import Any, TypedDict
 
-EXIT_CRAWLED, EXIT_FAILED, EXIT_BAD_SPEC, EXIT_BUSY = 0, 1, 2, 4
+from newsarchive.exit_codes import ExitCode
+
+EXIT_CRAWLED, EXIT_FAILED, EXIT_BAD_SPEC, EXIT_BUSY = (
+    ExitCode.OK,
+    ExitCode.FAILED,
+    ExitCode.USAGE,
+    ExitCode.BUSY,
+)
 # After the daemon is gone, how long a crawl may take to stop before it is cut off.
 ORPHAN_GRACE_SECONDS = 30
 
