@@ -1,0 +1,154 @@
+"""Main-text and metadata extraction for news pages.
+
+This is the single extraction entry point shared by the crawl pipeline, the
+``newsarchive extract`` CLI and the benchmarks (``bench/extraction.py``), so
+that what we measure is what we archive.
+
+Pipeline (one module per step): decode and parse (:mod:`.document`) -> read
+metadata from the untouched tree (:mod:`.metadata`, :mod:`.dates`,
+:mod:`.authors`) -> prune boilerplate elements by class/id vocabulary
+(:mod:`.prune`) -> trafilatura on the pruned tree (:mod:`.main_text`) ->
+line-level clean-up of what still slipped through (:mod:`.lines`) -> strip the
+source's learned template (:mod:`.template`) -> language (:mod:`.language`) and
+page type (:mod:`.page_type`) of the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .authors import byline_window, find_authors, signed_authors
+from .dates import fallback_date, stated_modified, stated_published, text_date
+from .document import load_tree
+from .language import text_language
+from .lines import clean_lines, normalize
+from .main_text import main_text
+from .metadata import (
+    article_objs,
+    find_canonical,
+    find_section,
+    find_tags,
+    find_title,
+    find_top_image,
+    json_ld_objects,
+    meta_map,
+)
+from .page_type import is_article
+from .prune import prune_boilerplate
+from .template import TEMPLATE_MIN_PAGES, block_hash, block_hashes, strip_template
+
+__all__ = [
+    "TEMPLATE_MIN_PAGES",
+    "Extraction",
+    "block_hash",
+    "block_hashes",
+    "extract_article",
+    "strip_template",
+]
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What one page says: the story's text (one paragraph per line) and its metadata."""
+
+    title: str | None
+    text: str
+    authors: list[str] = field(default_factory=list)
+    published_at: datetime | None = None
+    """Timezone-aware; a page's naive time is taken as UTC."""
+    modified_at: datetime | None = None
+    language: str | None = None
+    """ISO 639-1 code of the text."""
+    canonical_url: str | None = None
+    is_article: bool = False
+    top_image: str | None = None
+    """Absolute URL of the story's lead image (``og:image``, JSON-LD ``image``)."""
+    section: str | None = None
+    """The site's section for the story (``article:section``, ``articleSection``)."""
+    tags: list[str] = field(default_factory=list)
+    """Keywords the site tagged the story with (``article:tag``, ``keywords``)."""
+    blocks: frozenset[int] = field(default_factory=frozenset, repr=False, compare=False)
+    """:func:`block_hash` of every line before template stripping: what a learner counts."""
+
+
+_EMPTY = Extraction(title=None, text="")
+
+
+def extract_article(
+    html: bytes | str,
+    url: str | None = None,
+    *,
+    declared_encoding: str | None = None,
+    template: Mapping[int, int] | None = None,
+    template_min_pages: int = TEMPLATE_MIN_PAGES,
+) -> Extraction:
+    """Extract the article text and metadata from one HTML page.
+
+    ``html`` is the raw response body (decoded with ``decode_html`` using
+    ``declared_encoding``, the HTTP header charset) or already-decoded text.
+    ``template`` is what a source's crawl learned (:func:`block_hash` → number
+    of distinct pages the block was seen on): lines seen on at least
+    ``template_min_pages`` pages are the site's furniture and are removed.
+    Never raises: unusable input yields ``Extraction(title=None, text="")``.
+    """
+    try:
+        return _extract(html, url, declared_encoding, template, template_min_pages)
+    except Exception:  # robustness contract: one bad page must not stop a crawl
+        return _EMPTY
+
+
+def _extract(
+    html: bytes | str,
+    url: str | None,
+    declared: str | None,
+    template: Mapping[int, int] | None,
+    template_min_pages: int,
+) -> Extraction:
+    tree = load_tree(html, declared)
+    if tree is None:
+        return _EMPTY
+
+    metas = meta_map(tree)
+    ld_objs = article_objs(json_ld_objects(tree))
+    canonical = find_canonical(tree, metas, url)
+    title = find_title(tree, metas)
+    window = byline_window(tree, title)
+
+    published = stated_published(tree, metas, ld_objs)
+    modified = stated_modified(tree, metas, ld_objs)
+    if published is None:
+        published = text_date(window)
+    if published is None:
+        published = fallback_date(tree, url)
+    # Bylines live in elements the pruning below may drop, so read them first.
+    authors = find_authors(tree, metas, ld_objs, window)
+    top_image = find_top_image(tree, metas, ld_objs, url)
+    section = find_section(metas, ld_objs)
+    tags = find_tags(tree, metas, ld_objs)
+
+    prune_boilerplate(tree)
+    text = clean_lines(normalize(main_text(tree, url)))
+    blocks = frozenset(block_hashes(text))
+    if template:
+        text = strip_template(text, template, min_pages=template_min_pages)
+    if not authors:
+        authors = signed_authors(text)
+    if published is None:
+        published = text_date(text[:300])
+
+    return Extraction(
+        title=title,
+        text=text,
+        authors=authors,
+        published_at=published,
+        modified_at=modified,
+        language=text_language(text, tree),
+        canonical_url=canonical,
+        is_article=is_article(url, metas, ld_objs, text),
+        top_image=top_image,
+        section=section,
+        tags=tags,
+        blocks=blocks,
+    )

@@ -1,0 +1,158 @@
+"""Line-level clean-up of extracted text, and the text measures other steps share.
+
+What slips past element pruning is recognisable line by line: ad markers,
+comment counts, share prompts, "related stories" lists, photo credits, job ads
+and layout tables rendered as ``| cell |`` rows.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_AD_MARKERS = frozenset(
+    [
+        "advertisement",
+        "advertisements",
+        "advertising",
+        "ad",
+        "ads",
+        "sponsored",
+        "sponsoredcontent",
+        "paidcontent",
+        "promoted",
+        "广告",
+        "推广",
+        "赞助",
+        "реклама",
+        "anzeige",
+        "werbung",
+        "publicité",
+        "publicidad",
+        "pubblicità",
+        "광고",
+        "広告",
+        "スポンサーリンク",
+    ]
+)
+_COUNT_LINE_RE = re.compile(
+    r"^\(?\d[\d,.]*\)?\s*(?:comments?|replies|shares?|条评论|评论|个评论|комментари\w*|kommentare?)$",
+    re.IGNORECASE,
+)
+_BOILERPLATE_LINE_RE = re.compile(
+    r"^(?:share this(?: article| story| page)?|share on \w+|share|分享到[:：]?.*|分享[:：]?"
+    r"|sign up for (?:our|the) \w*\s*newsletters?.*|subscribe to (?:our|the) newsletter.*"
+    r"|(?:read|see) more[:：]?|click here to (?:read|subscribe).*|leave a comment"
+    r"|comments?|post a comment|发表评论|我要评论|网友评论|查看评论|打印本页|关闭窗口|返回顶部"
+    r"|apply now|立即申请|[›»>]\s*立即申请.*|follow us on .*"
+    r")$",
+    re.IGNORECASE,
+)
+# Headers of link lists ("Related stories", "相关新闻"): the header and the
+# short headline lines right after it are dropped together.
+RELATED_HEADER_RE = re.compile(
+    r"^(?:related(?: stories| articles| news| posts| content| coverage| reading| topics)?"
+    r"|more (?:stories|news|from \w+)|more\b.{0,30}\b(?:stories|news|articles|reads|videos)"
+    r"|you (?:may|might) also (?:like|enjoy).*|recommended(?: for you| stories| reading)?"
+    r"|most (?:read|popular|viewed)|trending(?: now| stories)?|read (?:more|next|also)"
+    r"|(?:see|read) also|also read|don'?t miss|top stories|latest news"
+    r"|相关新闻|相关阅读|相关文章|相关报道|相关链接|延伸阅读|推荐阅读|热门推荐|猜你喜欢|热点新闻|热门文章"
+    r"|читайте также|см\. также|смотрите также|другие новости|похожие новости|по теме"
+    r"|关联阅读|関連記事|関連ニュース|관련기사|관련 기사|많이 본 뉴스"
+    r"|zobacz (?:też|także|również)|czytaj (?:też|także|również|więcej)|polecamy"
+    r"|najczęściej czytane"
+    r"|δε[ίι]τε (?:επίσης|ακόμα)|διαβάστε (?:επίσης|ακόμα|ακόμη)|σχετικά άρθρα|σχετικές ειδήσεις"
+    r"|lesen sie auch|mehr zum thema|das könnte sie auch interessieren|weitere artikel"
+    r"|(?:à )?lire aussi|sur le même sujet|lea también|te puede interesar|noticias relacionadas"
+    r"|(?:leia|veja) (?:também|mais)|você (?:pode|também pode) gostar.*|notícias relacionadas"
+    r"|leggi anche|potrebbe interessarti)[\s:：.…]*$",
+    re.IGNORECASE,
+)
+_SALARY_RE = re.compile(
+    r"(?:MYR|RM|SGD|USD|HKD|RMB|CNY|¥|\$)\s?\d[\d,.]*\s?[Kk万]?\s*/\s*(?:month|mo|月|year|yr|年)\b",
+    re.IGNORECASE,
+)
+_PHOTO_CREDIT_RE = re.compile(
+    r"^(?:\(?(?:photo|image|picture|credit|photograph|illustration)s?(?: by| credit)?\s*[:：]"
+    r"|图片来源|图片[:：]|图[:：]|摄影[:：]|фото[:：]|写真[:：]|사진[:：])",
+    re.IGNORECASE,
+)
+WS_RE = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\u202f\u205f\ufeff\r\f\v]+")
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _marker_key(line: str) -> str:
+    return re.sub(r"[\W_]+", "", line).lower()
+
+
+def _is_short(line: str) -> bool:
+    cjk = len(_CJK_RE.findall(line))
+    return len(line) - cjk + 2 * cjk < 90
+
+
+def _is_table_row(line: str) -> bool:
+    return line.startswith("|") and line.rstrip().endswith("|")
+
+
+def _untable(lines: list[str]) -> list[str]:
+    """Turn layout tables back into paragraphs.
+
+    trafilatura renders tables as ``| cell | cell |`` rows.  A table with a
+    prose-sized cell is page layout (old portals and blogs), not data: keep its
+    long cells as paragraphs and drop the menu/toolbar cells around them.
+    Tables without any long cell are real data tables and stay as they are.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not _is_table_row(lines[i]):
+            out.append(lines[i])
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and _is_table_row(lines[j]):
+            j += 1
+        block = lines[i:j]
+        rows = [[c.strip() for c in re.split(r"(?<!\\)\|", row.strip()[1:-1])] for row in block]
+        if any(weighted_len(c) >= 120 for row in rows for c in row):
+            for row in rows:
+                out.extend(c.replace("\\|", "|") for c in row if weighted_len(c) >= 60)
+        else:
+            out.extend(block)
+        i = j
+    return out
+
+
+def clean_lines(text: str) -> str:
+    out: list[str] = []
+    in_related = False
+    lines = _untable([WS_RE.sub(" ", raw).strip() for raw in text.splitlines()])
+    for line in lines:
+        if not line:
+            continue
+        if in_related:
+            if _is_short(line):
+                continue
+            in_related = False
+        key = _marker_key(line)
+        if key in _AD_MARKERS or _COUNT_LINE_RE.match(line) or _BOILERPLATE_LINE_RE.match(line):
+            continue
+        if RELATED_HEADER_RE.match(line):
+            in_related = True
+            continue
+        if _SALARY_RE.search(line) and len(line) < 200:
+            continue
+        if _PHOTO_CREDIT_RE.match(line) and len(line) < 150:
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFC", text.replace("\x00", ""))
+
+
+def weighted_len(text: str) -> int:
+    """Length where one CJK character counts like ~2.5 Latin characters."""
+    cjk = len(_CJK_RE.findall(text))
+    return len(text) - cjk + int(cjk * 2.5)

@@ -1,0 +1,324 @@
+"""Boilerplate pruning on the DOM before trafilatura sees it.
+
+Elements whose class/id names page furniture (ads, share bars, comments,
+related links, in English and the pinyin of Chinese CMS templates) are
+removed, except the story container, which is found by where prose clusters.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from .lines import RELATED_HEADER_RE, WS_RE, weighted_len
+
+# Class/id tokens that mark page furniture around a story, in English and the
+# pinyin that Chinese CMS templates use.  Matched per token (split on
+# separators and camelCase) so "header", "shadow", "download" never match "ad".
+_BOILERPLATE_TOKENS = frozenset(
+    [
+        "ad",
+        "ads",
+        "adv",
+        "advert",
+        "adverts",
+        "advertisement",
+        "advertisements",
+        "advertising",
+        "adsense",
+        "adslot",
+        "adunit",
+        "adsbygoogle",
+        "adbox",
+        "adblock",
+        "adcontainer",
+        "adwrap",
+        "dfp",
+        "gpt",
+        "banner",
+        "sponsor",
+        "sponsored",
+        "sponsors",
+        "promo",
+        "promos",
+        "promotion",
+        "promoted",
+        "share",
+        "shares",
+        "sharing",
+        "sharebar",
+        "sharethis",
+        "addthis",
+        "social",
+        "newsletter",
+        "newsletters",
+        "subscribe",
+        "subscription",
+        "signup",
+        "comment",
+        "comments",
+        "commentlist",
+        "disqus",
+        "related",
+        "relatedposts",
+        "recommend",
+        "recommended",
+        "recommendation",
+        "recommendations",
+        "outbrain",
+        "taboola",
+        "job",
+        "jobs",
+        "career",
+        "careers",
+        "widget",
+        "widgets",
+        "sidebar",
+        "breadcrumb",
+        "breadcrumbs",
+        "popular",
+        "trending",
+        "mostread",
+        "most-read",
+        "hot",
+        "paywall",
+        "cookie",
+        "cookies",
+        "popup",
+        "modal",
+        "toolbar",
+        "pager",
+        "pagination",
+        "guanggao",
+        "gg",
+        "fenxiang",
+        "xiangguan",
+        "pinglun",
+        "tuijian",
+        "remen",
+        "zhaopin",
+    ]
+)
+_TOKEN_SPLIT_RE = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])")
+_NEVER_PRUNE = frozenset({"html", "body", "main", "article"})
+
+
+def _attr_tokens(el: HtmlElement) -> set[str]:
+    raw = f"{el.get('class', '')} {el.get('id', '')}"
+    return {tok.lower() for tok in _TOKEN_SPLIT_RE.split(raw) if tok}
+
+
+_SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template"})
+
+
+def _own_text_len(el: HtmlElement) -> int:
+    """Weighted length of the text directly inside ``el`` (not in children)."""
+    size = weighted_len(el.text.strip()) if el.text else 0
+    for child in el:
+        if child.tail:
+            size += weighted_len(child.tail.strip())
+    return size
+
+
+def _signature(el: HtmlElement | None) -> tuple[str, str] | None:
+    if el is None:
+        return None
+    return str(el.tag), " ".join((el.get("class") or "").split())
+
+
+def _join_continuations(core: HtmlElement, by_parent: dict[HtmlElement, int]) -> None:
+    """Pull the rest of a story split into several same-styled containers into ``core``.
+
+    Magazine templates cut the body into chunks (``<div class="article__body">``
+    ×N, each in its own grid row) with ad rows between them; an extractor that
+    picks one container keeps only the first chunk.  A chunk has the same tag
+    and class as ``core`` and sits in a parent of the same tag and class as
+    ``core``'s (a repeated row, not a quote box that happens to share a class);
+    at least one of them must hold prose.  Every chunk is moved, in document
+    order, so short paragraphs stay between their long neighbours.
+    """
+    sig = _signature(core)
+    parent = core.getparent()
+    if sig is None or not sig[1] or parent is None:
+        return
+    parent_sig = _signature(parent)
+    ancestors = set(core.iterancestors())
+    chunks = [
+        el
+        for el in core.getroottree().iter(core.tag)
+        if _signature(el) == sig
+        and _signature(el.getparent()) == parent_sig
+        and el.getparent() is not parent
+        and el not in ancestors
+    ]
+    if not any(c in by_parent for c in chunks):
+        return
+    inside_core = set(core.iter())
+    chunks = [c for c in chunks if c not in inside_core]
+    order = [*chunks, core]
+    position = {el: i for i, el in enumerate(core.getroottree().iter())}
+    order.sort(key=position.__getitem__)
+    own = list(core)
+    own_text, core.text = core.text, None
+    for child in own:
+        core.remove(child)
+    for chunk in order:
+        if chunk is core:
+            if own_text and own_text.strip():
+                holder = etree.SubElement(core, "p")
+                holder.text = own_text
+            core.extend(own)
+            continue
+        chunk_parent = chunk.getparent()
+        if chunk_parent is not None:
+            chunk.tail = None
+            chunk_parent.remove(chunk)
+        core.append(chunk)
+
+
+def _drop_sibling_articles(root: HtmlElement, core: HtmlElement) -> None:
+    """Remove ``<article>`` elements beside the one holding the story.
+
+    "You may also like" rails are often rendered as full ``<article>`` teasers
+    with a lead paragraph each; once the story's own ``<article>`` is known,
+    every other one outside it is another story.
+    """
+    main = next((a for a in core.iterancestors("article")), None)
+    if core.tag == "article":
+        main = core
+    if main is None:
+        return
+    keep = set(main.iterancestors())
+    for other in list(root.iter("article")):
+        if other is main or other in keep:
+            continue
+        if any(a is main for a in other.iterancestors("article")):
+            continue
+        parent = other.getparent()
+        if parent is not None:
+            parent.remove(other)
+
+
+_HEADER_TAGS = frozenset(
+    {"h2", "h3", "h4", "h5", "h6", "div", "p", "span", "strong", "b", "header"}
+)
+_LIST_TAGS = frozenset({"ul", "ol", "div", "section", "aside", "nav"})
+
+
+def _link_share(el: HtmlElement) -> float:
+    total = sum(len(t.strip()) for t in el.itertext())
+    if not total:
+        return 0.0
+    linked = sum(len(t.strip()) for a in el.iter("a") for t in a.itertext())
+    return linked / total
+
+
+def _short_text(el: HtmlElement, limit: int) -> str | None:
+    """``el``'s text if it is at most ``limit`` characters, else None (without reading it all)."""
+    parts: list[str] = []
+    size = 0
+    for chunk in el.itertext():
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return "".join(parts)
+
+
+def _drop_related_blocks(root: HtmlElement, protected: set[HtmlElement]) -> None:
+    """Remove "More stories" / "相关阅读" / "Czytaj także" headers and the link list after them.
+
+    The header's wording is the reliable signal; the list is taken only when
+    links make up much of its text, so a story that merely continues after a
+    "Read more" line keeps its paragraphs.
+    """
+    doomed: list[HtmlElement] = []
+    for el in root.iter(*_HEADER_TAGS):
+        if el in protected or len(el) > 2:
+            continue
+        text = _short_text(el, 60)
+        if text is None or not RELATED_HEADER_RE.match(WS_RE.sub(" ", text).strip()):
+            continue
+        doomed.append(el)
+        nxt = el.getnext()
+        if (
+            nxt is not None
+            and nxt.tag in _LIST_TAGS
+            and nxt not in protected
+            and _link_share(nxt) >= 0.4
+        ):
+            doomed.append(nxt)
+    for el in doomed:
+        parent = el.getparent()
+        if parent is not None:
+            _remove_keep_tail(el)
+
+
+def _remove_keep_tail(el: HtmlElement) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def prune_boilerplate(tree: HtmlElement) -> None:
+    body = tree.find("body")
+    root = body if body is not None else tree
+    # Prose mass: text in blocks long enough to be story paragraphs.  Bylines,
+    # menus and teaser links are short; an element holding a large share of
+    # the prose is the story container, whatever its class says
+    # ("penci_sidebar", "widget Blog", "non-ad-column", "share-enabled").
+    prose: dict[HtmlElement, int] = {}
+    for el in root.iter(etree.Element):
+        if not isinstance(el.tag, str) or el.tag in _SKIP_TEXT_TAGS:
+            continue
+        own = _own_text_len(el)
+        if own >= 120:
+            prose[el] = own
+    total = sum(prose.values())
+    # The story container is where prose paragraphs cluster (readability's
+    # idea): the parent collecting the most prose.  It and its ancestors are
+    # never pruned, even when teaser blurbs elsewhere add up to more text.
+    by_parent: dict[HtmlElement, int] = {}
+    for el, size in prose.items():
+        parent = el.getparent()
+        if parent is not None:
+            by_parent[parent] = by_parent.get(parent, 0) + size
+    protected: set[HtmlElement] = set()
+    if by_parent:
+        core = max(by_parent, key=by_parent.__getitem__)
+        _join_continuations(core, by_parent)
+        _drop_sibling_articles(root, core)
+        node: HtmlElement | None = core
+        while node is not None:
+            protected.add(node)
+            node = node.getparent()
+    _drop_related_blocks(root, protected)
+    doomed: list[HtmlElement] = []
+    for el in root.iter(etree.Element):
+        if not isinstance(el.tag, str) or el.tag in _NEVER_PRUNE:
+            continue
+        tokens = _attr_tokens(el)
+        if not tokens & _BOILERPLATE_TOKENS:
+            continue
+        if el in protected or el.get("itemprop") == "articleBody":
+            continue
+        if el.find(".//*[@itemprop='articleBody']") is not None:
+            continue
+        if total:
+            inside = sum(prose.get(d, 0) for d in el.iter(etree.Element))
+            if inside >= total * 0.3:
+                continue
+        doomed.append(el)
+    for el in doomed:
+        # The tail is text of the parent that follows the element: keep it.
+        _remove_keep_tail(el)

@@ -1,0 +1,52 @@
+"""Per-source templates: lines a site prints on many of its pages.
+
+A source's crawl counts, per :func:`block_hash`, on how many distinct pages a
+line appeared; lines past :data:`TEMPLATE_MIN_PAGES` are the site's furniture
+(promos, footers, standing disclaimers) that element pruning cannot recognise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Mapping
+
+from .lines import WS_RE, weighted_len
+
+# A line seen on this many distinct pages of one source is template.
+TEMPLATE_MIN_PAGES = 5
+# Stripping never removes more than this share of a page's text: a page that
+# is mostly "template" is more likely a story the site syndicated in full.
+_TEMPLATE_MAX_SHARE = 0.5
+
+
+def _block_key(line: str) -> str:
+    return WS_RE.sub(" ", unicodedata.normalize("NFKC", line).casefold()).strip()
+
+
+def block_hash(line: str) -> int:
+    """Stable signed 64-bit hash of a text line, insensitive to case, width and spacing."""
+    digest = hashlib.sha1(_block_key(line).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def block_hashes(text: str) -> set[int]:
+    """The distinct :func:`block_hash` values of ``text``'s non-empty lines."""
+    return {block_hash(line) for line in text.split("\n") if _block_key(line)}
+
+
+def strip_template(
+    text: str, template: Mapping[int, int], *, min_pages: int = TEMPLATE_MIN_PAGES
+) -> str:
+    """``text`` without the lines ``template`` says recur on ≥ ``min_pages`` pages.
+
+    Nothing is stripped when that would remove most of the text.
+    """
+    lines = text.split("\n")
+    keep = [line for line in lines if template.get(block_hash(line), 0) < min_pages]
+    if len(keep) == len(lines):
+        return text
+    kept = sum(weighted_len(line) for line in keep)
+    if kept < (1 - _TEMPLATE_MAX_SHARE) * sum(weighted_len(line) for line in lines):
+        return text
+    return "\n".join(keep)
