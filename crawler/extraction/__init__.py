@@ -40,6 +40,7 @@ from .prune import prune_boilerplate
 from .template import TEMPLATE_MIN_PAGES, block_hash, block_hashes, strip_template
 
 __all__ = [
+    "EXTRACTOR_VERSION",
     "TEMPLATE_MIN_PAGES",
     "Extraction",
     "block_hash",
@@ -47,6 +48,12 @@ __all__ = [
     "extract_article",
     "strip_template",
 ]
+
+# Stored with every extracted version so ``reprocess`` can re-run only pages an
+# older extractor produced.  Change it (to the day of the change) whenever the
+# output of extract_article changes for any page: text, metadata, is_article.
+# A refactor that leaves every output byte-identical keeps it.
+EXTRACTOR_VERSION = "2026-12-01"
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,8 @@ class Extraction:
     """The site's section for the story (``article:section``, ``articleSection``)."""
     tags: list[str] = field(default_factory=list)
     """Keywords the site tagged the story with (``article:tag``, ``keywords``)."""
+    extractor_version: str = EXTRACTOR_VERSION
+    """:data:`EXTRACTOR_VERSION` of the code that produced this extraction."""
     blocks: frozenset[int] = field(default_factory=frozenset, repr=False, compare=False)
     """:func:`block_hash` of every line before template stripping: what a learner counts."""
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsarchive.crawler.extraction import Extraction, extract_article
+from newsarchive.crawler.extraction import EXTRACTOR_VERSION, Extraction, extract_article
 
 PARAS = [
     "The regional transit authority approved a new fare structure on Monday that will cap daily "
@@ -399,3 +399,12 @@ def test_split_story_containers_are_joined_and_teaser_articles_dropped() -> None
     assert all(p in text for p in PARAS)
     assert text.index(PARAS[0]) < text.index(PARAS[1]) < text.index(PARAS[2])
     assert "Teaser" not in text and "You may also like" not in text
+
+
+def test_every_extraction_carries_the_extractor_version() -> None:
+    story = extract_article(article("".join(f"<p>{p}</p>" for p in PARAS)), URL)
+    assert story.text
+    assert story.extractor_version == EXTRACTOR_VERSION
+    assert extract_article(b"").extractor_version == EXTRACTOR_VERSION
+    # article_versions.extractor_version is a VARCHAR(32).
+    assert isinstance(EXTRACTOR_VERSION, str) and 0 < len(EXTRACTOR_VERSION) <= 32
