@@ -41,12 +41,21 @@ def test_word_shingles_for_english() -> None:
     assert shingles("") == set()
 
 
-@pytest.mark.parametrize("text", [ZH, JA])
-def test_character_shingles_for_text_without_spaces(text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "first", "across_punctuation"),
+    [(ZH, "滨 海 新", "驶 出 车"), (JA, "港 町 の", "幕 最 後")],
+    ids=["zh", "ja"],
+)
+def test_character_shingles_for_text_without_spaces(
+    text: str, first: str, across_punctuation: str
+) -> None:
     items = shingles(text)
-    assert "滨 海 新" in items or "港 町 の" in items
-    # Without CJK tokenisation the whole sentence would be one "word" and one shingle.
-    assert len(items) > 20
+    # Every run of three characters, punctuation dropped; without CJK tokenisation
+    # the whole sentence would be one "word" and one shingle.
+    chars = [c for c in text if c not in "，。、"]
+    assert items == {" ".join(chars[i : i + 3]) for i in range(len(chars) - 2)}
+    assert first in items
+    assert across_punctuation in items
 
 
 def test_similar_texts_have_similar_signatures_in_both_scripts() -> None:
