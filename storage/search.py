@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, or_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column, table
 
+from ..cjk import CJK_CHARS
 from .models import Article, ArticleVersion, Source
 
 SEARCH_TABLE = "article_search"
@@ -38,10 +39,7 @@ _FTS5_SHADOWS = ("_data", "_idx", "_content", "_docsize", "_config")
 
 # Scripts written without spaces between words: the tsvector parser would keep a
 # whole sentence as one token, so their terms are matched as substrings.
-_UNSEGMENTED = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002ffff]"
-)
+_UNSEGMENTED = re.compile(f"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff{CJK_CHARS}]")
 TRIGRAM_MIN = 3
 SNIPPET_CHARS = 160
 HIGHLIGHT = ("[", "]")

@@ -14,6 +14,7 @@ from typing import Any
 from lxml import etree
 from lxml.html import HtmlElement
 
+from ...cjk import HAN_IDEOGRAPHS
 from .dates import TEXT_DATE_RE
 from .lines import WS_RE
 
@@ -116,7 +117,7 @@ _ZH_SURNAMES = frozenset(
 _ZH_COMPOUND_SURNAMES = frozenset(
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 令狐 夏侯 端木 呼延".split()
 )
-_ZH_NAME = r"[\u4e00-\u9fff·]{2,4}"
+_ZH_NAME = f"[{HAN_IDEOGRAPHS}·]{{2,4}}"
 _ZH_NAMES = rf"{_ZH_NAME}(?:[ \u3000、，,]+{_ZH_NAME})*"
 _ZH_REPORTER_RE = re.compile(
     rf"(?:作者|撰文|撰稿|执笔人?|文|记者|通讯员)\s*[:：/]\s*({_ZH_NAMES})"
@@ -125,8 +126,8 @@ _ZH_REPORTER_RE = re.compile(
 )
 # A story signed at its very end: "…作出贡献。（记者 张三）" / "（张三 李四 上海报道）".
 _ZH_SIGNATURE_RE = re.compile(
-    rf"[（(]\s*(?:[\u4e00-\u9fff]{{0,4}}记者[ \u3000]*)?({_ZH_NAMES})\s*"
-    rf"(?:[\u4e00-\u9fff]{{0,6}}报道)?\s*[）)]\s*$"
+    rf"[（(]\s*(?:[{HAN_IDEOGRAPHS}]{{0,4}}记者[ \u3000]*)?({_ZH_NAMES})\s*"
+    rf"(?:[{HAN_IDEOGRAPHS}]{{0,6}}报道)?\s*[）)]\s*$"
 )
 _ZH_NOT_NAME = frozenset(
     {"佚名", "报道", "发自", "摄影", "综合", "整理", "编辑", "责编", "来源", "本报"}

@@ -6,11 +6,9 @@ import re
 
 from lxml.html import HtmlElement
 
+from ...cjk import HAN_RE, HANGUL_RE, KANA_RE
 from .lines import weighted_len
 
-_KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
-_HANGUL_RE = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
-_HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 
 
@@ -24,9 +22,9 @@ def _script_language(sample: str) -> str | None:
     letters = len(_LETTER_RE.findall(sample))
     if not letters:
         return None
-    kana = len(_KANA_RE.findall(sample))
-    hangul = len(_HANGUL_RE.findall(sample))
-    han = len(_HAN_RE.findall(sample))
+    kana = len(KANA_RE.findall(sample))
+    hangul = len(HANGUL_RE.findall(sample))
+    han = len(HAN_RE.findall(sample))
     if hangul >= 0.3 * letters:
         return "ko"
     if kana >= 0.05 * letters and kana + han >= 0.3 * letters:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ...cjk import cjk_count
+
 _AD_MARKERS = frozenset(
     [
         "advertisement",
@@ -78,7 +80,6 @@ _PHOTO_CREDIT_RE = re.compile(
     re.IGNORECASE,
 )
 WS_RE = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\u202f\u205f\ufeff\r\f\v]+")
-_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def _marker_key(line: str) -> str:
@@ -86,7 +87,7 @@ def _marker_key(line: str) -> str:
 
 
 def _is_short(line: str) -> bool:
-    cjk = len(_CJK_RE.findall(line))
+    cjk = cjk_count(line)
     return len(line) - cjk + 2 * cjk < 90
 
 
@@ -154,5 +155,5 @@ def normalize(text: str) -> str:
 
 def weighted_len(text: str) -> int:
     """Length where one CJK character counts like ~2.5 Latin characters."""
-    cjk = len(_CJK_RE.findall(text))
+    cjk = cjk_count(text)
     return len(text) - cjk + int(cjk * 2.5)

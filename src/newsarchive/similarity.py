@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .cjk import UNSPACED_CHARS
+
 NUM_PERM = 128
 """Hash functions per signature; the Jaccard estimate's error is about 1/sqrt(NUM_PERM)."""
 BANDS = 20
@@ -35,12 +37,9 @@ SEED = 1
 SCHEME = "affine32"
 SIGNATURE_BYTES = NUM_PERM * 4
 
-# Scripts written without spaces between words: Han (with its iteration marks),
-# Hiragana and Katakana, including half-width Katakana and the supplementary Han planes.
-CJK_CHARS = (
-    "\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
-)
+# Han and kana, the scripts written without spaces between words: part of the
+# stored signature format (see newsarchive.cjk).
+CJK_CHARS = UNSPACED_CHARS
 """A regex character-class body matching one CJK character."""
 _CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
 _TOKEN = re.compile(f"[{CJK_CHARS}]|[^\\W_]+")

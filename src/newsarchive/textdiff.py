@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from .similarity import CJK_CHARS
+from .cjk import UNSPACED_CHARS
 
-_PIECE = re.compile(f"[{CJK_CHARS}]|[^\\W_]+|\\s+|[\\W_]")
+_PIECE = re.compile(f"[{UNSPACED_CHARS}]|[^\\W_]+|\\s+|[\\W_]")
 
 
 def diff_tokens(text: str) -> list[str]:

@@ -1,0 +1,63 @@
+"""Chinese, Japanese and Korean characters: the one definition every module uses.
+
+Each ``*_CHARS`` constant is a regex character-class body (put it inside
+``[...]``, alone or with other ranges); each ``*_RE`` matches one character of
+that class.
+
+Which class a caller wants depends on why it cares:
+
+* :data:`UNSPACED_CHARS` (Han and kana) are the scripts written without spaces
+  between words, so each character is a token of its own.  MinHash signatures
+  (``similarity``) and word diffs (``textdiff``) tokenise with it.  Signatures
+  are persisted, so this set is part of the stored format: changing it means
+  re-signing the archive (``tests/test_cjk.py`` pins it).
+* :data:`CJK_CHARS` adds hangul.  Korean puts spaces between words, but a
+  hangul syllable carries as much text as a Han character, so size measures and
+  substring search count it with them.
+"""
+
+from __future__ import annotations
+
+import re
+
+HAN_IDEOGRAPHS = (
+    "\u3400-\u4dbf"  # Extension A
+    "\u4e00-\u9fff"  # Unified Ideographs
+    "\uf900-\ufaff"  # Compatibility Ideographs
+    "\U00020000-\U0003134f"  # supplementary planes up to Extension G
+)
+"""Han ideographs proper, as used in personal names."""
+HAN_CHARS = "\u3005-\u3007" + HAN_IDEOGRAPHS
+"""Han: the ideographs plus 々 (iteration mark), 〆 and 〇, which are written as Han."""
+KANA_CHARS = (
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u31f0-\u31ff"  # Katakana Phonetic Extensions
+    "\uff66-\uff9f"  # half-width Katakana
+)
+"""Japanese kana, including half-width katakana."""
+HANGUL_CHARS = (
+    "\u1100-\u11ff"  # Jamo
+    "\u3130-\u318f"  # Compatibility Jamo
+    "\uac00-\ud7af"  # Syllables
+)
+"""Korean hangul: syllables and jamo."""
+UNSPACED_CHARS = HAN_CHARS + KANA_CHARS
+"""Han and kana: scripts without spaces between words, one token per character."""
+CJK_CHARS = UNSPACED_CHARS + HANGUL_CHARS
+"""Every CJK character: Han, kana and hangul."""
+
+HAN_RE = re.compile(f"[{HAN_CHARS}]")
+KANA_RE = re.compile(f"[{KANA_CHARS}]")
+HANGUL_RE = re.compile(f"[{HANGUL_CHARS}]")
+UNSPACED_RE = re.compile(f"[{UNSPACED_CHARS}]")
+CJK_RE = re.compile(f"[{CJK_CHARS}]")
+
+
+def is_cjk(char: str) -> bool:
+    """Whether ``char`` (one character) is Han, kana or hangul."""
+    return CJK_RE.fullmatch(char) is not None
+
+
+def cjk_count(text: str) -> int:
+    """How many Han, kana and hangul characters ``text`` holds."""
+    return len(CJK_RE.findall(text))

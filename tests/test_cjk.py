@@ -1,0 +1,52 @@
+"""The CJK character classes every module shares."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from newsarchive import cjk
+
+# similarity.CJK_CHARS as it was when signatures were first stored: the tokens
+# of every persisted MinHash depend on exactly this set.
+STORED_SIGNATURE_CHARS = (
+    "\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+)
+
+
+def members(class_body: str) -> set[int]:
+    pattern = re.compile(f"[{class_body}]")
+    return {cp for cp in range(sys.maxunicode + 1) if pattern.fullmatch(chr(cp))}
+
+
+def test_unspaced_chars_are_exactly_the_stored_signature_set() -> None:
+    assert members(cjk.UNSPACED_CHARS) == members(STORED_SIGNATURE_CHARS)
+
+
+def test_similarity_and_textdiff_tokenise_with_the_shared_set() -> None:
+    from newsarchive import similarity, textdiff
+
+    assert similarity.CJK_CHARS == cjk.UNSPACED_CHARS
+    assert similarity.tokens("GDP增长々ｶﾀ한국") == ["gdp", "增", "长", "々", "カ", "タ", "한국"]
+    assert textdiff.diff_tokens("增长々 한국어") == ["增", "长", "々", " ", "한국어"]
+
+
+def test_classes_partition_the_union() -> None:
+    han, kana, hangul = (members(c) for c in (cjk.HAN_CHARS, cjk.KANA_CHARS, cjk.HANGUL_CHARS))
+    assert not han & kana and not han & hangul and not kana & hangul
+    assert members(cjk.CJK_CHARS) == han | kana | hangul
+    assert members(cjk.HAN_IDEOGRAPHS) == han - {0x3005, 0x3006, 0x3007}
+
+
+def test_character_predicates() -> None:
+    for char in "中々〇あアｱ한ㄱ𠀀":
+        assert cjk.is_cjk(char), char
+    for char in "aЯλ1 。，·":
+        assert not cjk.is_cjk(char), char
+    assert cjk.HAN_RE.fullmatch("中") and not cjk.HAN_RE.fullmatch("あ")
+    assert cjk.KANA_RE.fullmatch("ア") and not cjk.KANA_RE.fullmatch("한")
+    assert cjk.HANGUL_RE.fullmatch("한") and not cjk.HANGUL_RE.fullmatch("中")
+    assert cjk.UNSPACED_RE.fullmatch("あ") and not cjk.UNSPACED_RE.fullmatch("한")
+    assert cjk.cjk_count("Tokyo 東京とソウル서울, 2024") == 8
+    assert cjk.cjk_count("") == 0
