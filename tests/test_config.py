@@ -107,3 +107,72 @@ def test_unknown_source_on_the_command_line(tmp_path: Path) -> None:
     result = run_cli("crawl", "--source", "nowhere", config=write(tmp_path, GOOD))
     assert result.returncode == 2
     assert "unknown source(s) nowhere; defined: harbour, wire-2" in result.stderr
+
+
+def with_scrapy(tmp_path: Path, table: str) -> Path:
+    return write(tmp_path, GOOD.replace("DOWNLOAD_DELAY = 0.5", table))
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "DOWNLOAD_DELAY = 0.5\nCLOSESPIDER_PAGECOUNT = 100\nHTTPCACHE_ENABLED = true",
+        # newsarchive's own settings, and the project-level ones its middlewares read
+        "NEWSARCHIVE_TEMPLATE_LEARNING = false\nNEWSARCHIVE_EXTRACT_PROCESSES = 0",
+        "RETRY_BACKOFF_BASE = 2.0\nRETRY_BACKOFF_MAX = 30",
+    ],
+    ids=["scrapy", "newsarchive", "project"],
+)
+def test_real_settings_in_the_scrapy_table_are_accepted(tmp_path: Path, table: str) -> None:
+    config = load_config(with_scrapy(tmp_path, table))
+    assert config.scrapy.keys() == {line.split(" = ")[0] for line in table.splitlines()}
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            "CONCURENT_REQUESTS = 4",
+            "[scrapy] CONCURENT_REQUESTS: not a Scrapy setting (did you mean CONCURRENT_REQUESTS?)",
+        ),
+        (
+            "download_delay = 1",
+            "[scrapy] download_delay: not a Scrapy setting (did you mean DOWNLOAD_DELAY?)",
+        ),
+        (
+            "NEWSARCHIVE_TEMPLATE_LEARN = false",
+            "[scrapy] NEWSARCHIVE_TEMPLATE_LEARN: not a Scrapy setting "
+            "(did you mean NEWSARCHIVE_TEMPLATE_LEARNING?)",
+        ),
+        ("XYZZY = 1", "[scrapy] XYZZY: not a Scrapy setting"),
+    ],
+    ids=["typo", "lowercase", "newsarchive-typo", "no-close-match"],
+)
+def test_unknown_scrapy_setting_is_an_error_with_a_suggestion(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    path = with_scrapy(tmp_path, table)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == f"{path}: {message}"
+
+
+def test_every_unknown_scrapy_setting_is_named(tmp_path: Path) -> None:
+    path = with_scrapy(tmp_path, "DOWNLOAD_DELAY = 1\nDOWNLOAD_DELAYS = 2\nXYZZY = 3")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value).splitlines() == [
+        f"{path}: [scrapy] DOWNLOAD_DELAYS: not a Scrapy setting (did you mean DOWNLOAD_DELAY?)",
+        f"{path}: [scrapy] XYZZY: not a Scrapy setting",
+    ]
+
+
+def test_unknown_scrapy_setting_on_the_command_line_exits_2(tmp_path: Path) -> None:
+    path = with_scrapy(tmp_path, "CONCURENT_REQUESTS = 4")
+    result = run_cli("crawl", config=path)
+    assert result.returncode == 2
+    assert (
+        f"{path}: [scrapy] CONCURENT_REQUESTS: not a Scrapy setting "
+        "(did you mean CONCURRENT_REQUESTS?)"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr

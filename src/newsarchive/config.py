@@ -7,6 +7,7 @@ the problem, so the CLI can print it instead of a traceback.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import re
 import tomllib
@@ -324,7 +325,31 @@ def parse_config(data: dict[str, Any], path: Path | str = "<config>") -> Config:
                 msg = "unknown key"
             lines.append(f"{path}: {_location(err['loc'], data)}: {msg}")
         raise ConfigError("\n".join(lines)) from None
+    _check_scrapy_settings(config.scrapy, path)
     return config.model_copy(update={"path": Path(path)})
+
+
+def _check_scrapy_settings(scrapy: dict[str, Any], path: Path | str) -> None:
+    """Refuse ``[scrapy]`` keys that no component reads: Scrapy ignores a misspelt setting."""
+    if not scrapy:
+        return
+    # Imported here: Scrapy's settings and the crawler cost an import every
+    # command that loads a config would pay, though few configs have a [scrapy] table.
+    from scrapy.settings import default_settings
+
+    from newsarchive.crawler.settings import DEFAULTS, NEWSARCHIVE_DEFAULTS
+
+    known = {name for name in dir(default_settings) if name.isupper()}
+    known |= DEFAULTS.keys() | NEWSARCHIVE_DEFAULTS.keys()
+    lines = []
+    for key in scrapy:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(key.upper(), sorted(known), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        lines.append(f"{path}: [scrapy] {key}: not a Scrapy setting{hint}")
+    if lines:
+        raise ConfigError("\n".join(lines))
 
 
 def load_config(path: Path | str | None = None, *, required: bool = True) -> Config:
