@@ -28,7 +28,7 @@ import pytest
 from tests.fixtures.pages.regenerate import case_paths, extract_case
 
 CASES = case_paths()
-LANGUAGES = {"el", "en", "ja", "ru", "zh"}
+LANGUAGES = {"el", "en", "ja", "pl", "ru", "zh"}
 
 
 def test_fixtures_cover_every_language() -> None:
