@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +22,13 @@ FAST_SCRAPY = {
     "DOWNLOAD_TIMEOUT": 3,
     "RETRY_TIMES": 0,
     "LOGSTATS_INTERVAL": 0,
+    # One process: spawning extraction workers costs each short crawl a second.
+    "NEWSARCHIVE_EXTRACT_PROCESSES": 0,
 }
+# Scrapy's log lines (at DEBUG) that say a crawl has begun to stop: from then on it
+# schedules no new request, whatever happens to the ones in flight.
+SHUTDOWN_STARTED = "Received SIGTERM, shutting down gracefully"
+TIMEOUT_STARTED = "Closing spider (closespider_timeout)"
 
 T = TypeVar("T")
 
@@ -65,6 +72,37 @@ def write_config(
     return path
 
 
+class Gate:
+    """A page of ``site`` that is requested but not answered until the test opens the gate.
+
+    It holds a crawl at a known point: while its request is in flight the crawl
+    cannot finish, so a signal or time limit is sure to find it running. Give
+    such crawls a DOWNLOAD_TIMEOUT longer than the test holds the gate.
+    """
+
+    def __init__(self, site: Any, path: str, *, timeout: float = 60) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.requested = threading.Event()
+        self._open = threading.Event()
+        self._body = site.read_file(path)
+        site.add_route(path, self._answer)
+
+    def _answer(self, _record: Any) -> tuple[int, dict[str, str], bytes]:
+        self.requested.set()
+        self._open.wait(self.timeout)
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, self._body
+
+    def open(self) -> None:
+        self._open.set()
+
+    def __enter__(self) -> Gate:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.open()  # never leave a server thread blocked
+
+
 def wait_for(check: Callable[[], T], timeout: float, what: str, interval: float = 0.2) -> T:
     """Poll ``check`` until it returns something truthy; fail naming ``what``."""
     deadline = time.monotonic() + timeout
@@ -92,7 +130,7 @@ def child_pids(pid: int) -> list[int]:
     return children
 
 
-def _gone(pid: int) -> bool:
+def process_gone(pid: int) -> bool:
     """True once ``pid`` has exited (a zombie awaiting its reaper counts as gone)."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -105,13 +143,19 @@ class DaemonProcess:
     """``newsarchive --config CONFIG daemon`` in the background; stderr goes to ``log_path``."""
 
     def __init__(
-        self, config: Path, log_path: Path, *extra_args: str, cwd: Path | None = None
+        self,
+        config: Path,
+        log_path: Path,
+        *extra_args: str,
+        cwd: Path | None = None,
+        log_level: str | None = None,
     ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
         self.log_path = log_path
         self._log = log_path.open("a", encoding="utf-8")
+        level = ["--log-level", log_level] if log_level else []
         self.proc = subprocess.Popen(
-            [NEWSARCHIVE, "--config", str(config), "daemon", *extra_args],
+            [NEWSARCHIVE, *level, "--config", str(config), "daemon", *extra_args],
             stdout=subprocess.DEVNULL,
             stderr=self._log,
             env=env,
@@ -121,6 +165,9 @@ class DaemonProcess:
     @property
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = 30) -> None:
+        wait_for(lambda: text in self.log, timeout, f"{text!r} in the daemon's log")
 
     def signal(self, signum: int) -> None:
         self.proc.send_signal(signum)
@@ -137,7 +184,7 @@ class DaemonProcess:
                 os.kill(pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
         for pid in children:
-            wait_for(lambda p=pid: _gone(p), 10, f"crawl process {pid} to die")
+            wait_for(lambda p=pid: process_gone(p), 10, f"crawl process {pid} to die")
 
     def close(self) -> None:
         if self.proc.poll() is None:
