@@ -34,6 +34,7 @@ from newsarchive.logformat import LogFormat
 from newsarchive.storage import create_archive_engine, ensure_schema
 from newsarchive.storage.locks import source_lock
 from newsarchive.storage.runs import (
+    RunStatus,
     consecutive_failures,
     get_run,
     mark_stale_runs_interrupted,
@@ -295,7 +296,9 @@ class Daemon:
                 for k in ("pages", "new", "updated", "unchanged", "duplicates", "errors")
             }
             logger.log(
-                logging.INFO if run.status in ("ok", "interrupted") else logging.WARNING,
+                logging.INFO
+                if run.status in (RunStatus.OK, RunStatus.INTERRUPTED)
+                else logging.WARNING,
                 "[%s] crawl %s (run %d) in %.1fs: %s%s",
                 name,
                 run.status,

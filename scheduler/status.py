@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from newsarchive.config import Config
 from newsarchive.storage.runs import (
     RunRecord,
+    RunStatus,
     articles_per_source,
     consecutive_failures,
     recent_runs,
@@ -40,7 +41,7 @@ class SourceStatus:
 
     @property
     def running(self) -> bool:
-        return self.last_run is not None and self.last_run.status == "running"
+        return self.last_run is not None and self.last_run.status == RunStatus.RUNNING
 
 
 def source_statuses(

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from newsarchive.config import Config, SourceConfig
-from newsarchive.storage.runs import abandon_run
+from newsarchive.storage.runs import RunStatus, abandon_run
 
 from .child import EXIT_BUSY, ChildSpec
 
@@ -178,10 +178,13 @@ class CrawlChild:
                 outcome.closed_by_supervisor.append(run_id)
         return outcome
 
-    def _orphan_status(self, outcome: CrawlOutcome) -> tuple[str, str]:
+    def _orphan_status(self, outcome: CrawlOutcome) -> tuple[RunStatus, str]:
         how = describe_exit(outcome.returncode)
         if outcome.stopped_for == "timeout":
-            return "timeout", f"crawl process {how} after exceeding the {self.time_limit}s limit"
+            return (
+                RunStatus.TIMEOUT,
+                f"crawl process {how} after exceeding the {self.time_limit}s limit",
+            )
         if outcome.stopped_for == "shutdown":
-            return "interrupted", f"crawl process {how} while the daemon was stopping"
-        return "failed", f"crawl process {how} before finishing the run"
+            return RunStatus.INTERRUPTED, f"crawl process {how} while the daemon was stopping"
+        return RunStatus.FAILED, f"crawl process {how} before finishing the run"

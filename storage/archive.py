@@ -18,13 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import aliased
 
 from .articles import EXPORT_COLUMNS
 from .engine import create_archive_engine, read_session
 from .history import VersionRecord, article_history
-from .models import Article, ArticleVersion, Source
+from .models import Article, ArticleVersion, Source, latest_version
 from .schema import ensure_schema
 from .search import SearchHit, search_articles
 from .stats import ArchiveStats, archive_stats
@@ -45,7 +45,8 @@ class ArticleRecord:
     text: str
     content_hash: str
     duplicate_of: int | None
-    """The article this one copies (exact or near), or None for an original."""
+    """The root of the duplicate cluster this article is in (its earliest-published member,
+    an exact or near copy), or None for a root or a lone story."""
     version: int
     fetched_at: datetime
     """When the latest version was fetched."""
@@ -58,12 +59,7 @@ _COLUMNS = (*EXPORT_COLUMNS, Article.first_seen_at)
 def _latest_articles():  # type: ignore[no-untyped-def]
     return (
         select(*_COLUMNS)
-        .join(
-            ArticleVersion,
-            and_(
-                ArticleVersion.article_id == Article.id, ArticleVersion.version == Article.version
-            ),
-        )
+        .join(ArticleVersion, latest_version())
         .join(Source, Source.id == Article.source_id)
     )
 
@@ -177,8 +173,8 @@ class Archive:
             )
 
     def duplicates(self, article_id: int) -> list[ArticleRecord]:
-        """The other members of the article's duplicate cluster: its original (if it is a copy)
-        and every article linked to the same original, oldest first; [] for a lone story."""
+        """The other members of the article's duplicate cluster: its root (if it is a copy)
+        and every article linked to the same root, oldest first; [] for a lone story."""
         original = self.article(article_id)
         root = original.duplicate_of or original.id
         copy = aliased(Article)

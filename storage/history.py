@@ -23,6 +23,8 @@ class VersionRecord:
     content_hash: str
     text: str
     crawl_run_id: int | None
+    extractor_version: str | None = None
+    """Version of the extraction code that made ``text``; None if stored before it was kept."""
 
 
 def article_history(session: Session, article_id: int) -> list[VersionRecord]:
@@ -38,6 +40,7 @@ def article_history(session: Session, article_id: int) -> list[VersionRecord]:
             ArticleVersion.content_hash,
             ArticleVersion.text,
             ArticleVersion.crawl_run_id,
+            ArticleVersion.extractor_version,
         )
         .where(ArticleVersion.article_id == article_id)
         .order_by(ArticleVersion.version)

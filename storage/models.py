@@ -7,12 +7,15 @@ The schema itself is created and changed only by the Alembic migrations in
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    ColumnElement,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     LargeBinary,
@@ -21,9 +24,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm.util import AliasedClass
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -102,7 +107,8 @@ class Article(Base):
     duplicate_of: Mapped[int | None] = mapped_column(
         ForeignKey("articles.id", ondelete="SET NULL"), index=True
     )
-    """The earlier article this one copies, or NULL for an original story."""
+    """The root of this article's duplicate cluster (its earliest-published member), or NULL for
+    a root or a lone story; always a root itself (storage.near_duplicates)."""
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     """When the story was first stored."""
     last_fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -139,6 +145,8 @@ class ArticleVersion(Base):
     """The cleaned article text, paragraphs separated by newlines."""
     content_hash: Mapped[str] = mapped_column(String(64))
     """SHA-256 of ``text``."""
+    extractor_version: Mapped[str | None] = mapped_column(String(32))
+    """Version of the extraction code that made ``text`` from the response; NULL before 0005."""
     raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)
     """The response body exactly as served, zlib-compressed, for re-extraction."""
     raw_encoding: Mapped[str | None] = mapped_column(String(40))
@@ -156,6 +164,16 @@ class ArticleVersion(Base):
     article: Mapped[Article] = relationship(back_populates="versions")
 
 
+class RunStatus(StrEnum):
+    """How a crawl run ended (``running`` until it does); stored as its value."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"
+
+
 class CrawlRun(Base):
     """One crawl of one source: written as ``running`` at start, finished with its counters."""
 
@@ -166,8 +184,19 @@ class CrawlRun(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="running")
-    """running, ok, failed, timeout or interrupted."""
+    status: Mapped[RunStatus] = mapped_column(
+        # A string column, not a native enum: a new status is a CHECK change, not an ALTER TYPE.
+        Enum(
+            RunStatus,
+            name="status",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda statuses: [s.value for s in statuses],
+        ),
+        default=RunStatus.RUNNING,
+    )
+    """One of RunStatus (a CHECK constraint refuses anything else)."""
     error: Mapped[str | None] = mapped_column(Text)
     """Why the crawl failed, when it did."""
     pages: Mapped[int] = mapped_column(default=0)
@@ -184,6 +213,14 @@ class CrawlRun(Base):
     """Known article URLs not requested because the recrawl policy said they were not due."""
 
     source: Mapped[Source] = relationship()
+
+
+def latest_version(
+    article: type[Article] | AliasedClass[Article] = Article,
+    version: type[ArticleVersion] | AliasedClass[ArticleVersion] = ArticleVersion,
+) -> ColumnElement[bool]:
+    """Join condition: ``version`` is ``article``'s latest version (aliases allowed)."""
+    return and_(version.article_id == article.id, version.version == article.version)
 
 
 class ArticleBand(Base):

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Article, ArticleVersion, Source
+from .models import Article, ArticleVersion, Source, latest_version
 from .warc import WarcLocation, read_response_body
 
 
@@ -30,6 +30,9 @@ class ArchivedResponse:
     warc_file: str | None
     warc_offset: int | None
     crawl_run_id: int | None
+    extractor_version: str | None = None
+    """The extraction code that made the stored text; equal to the current one means
+    re-extracting would only reproduce it. None for versions stored before it was kept."""
 
 
 def _body(version: ArticleVersion, warc_dir: Path | None) -> bytes | None:
@@ -82,12 +85,7 @@ def archived_responses(
     """
     stmt = (
         select(ArticleVersion.id)
-        .join(
-            Article,
-            and_(
-                Article.id == ArticleVersion.article_id, Article.version == ArticleVersion.version
-            ),
-        )
+        .join(Article, latest_version())
         .join(Source, Source.id == Article.source_id)
         .order_by(Article.id)
     )
@@ -112,5 +110,6 @@ def archived_responses(
                 warc_file=version.warc_file,
                 warc_offset=version.warc_offset,
                 crawl_run_id=version.crawl_run_id,
+                extractor_version=version.extractor_version,
             )
         session.expunge_all()  # keep the identity map small on big archives

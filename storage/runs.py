@@ -3,47 +3,89 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any, Self
 
 from sqlalchemy import Engine, func, select, update
 
 from .articles import ensure_source
 from .engine import read_session, write_session
-from .models import Article, CrawlRun, Source, utcnow
+from .models import Article, CrawlRun, RunStatus, Source, utcnow
 
-COUNTERS = (
-    "pages",
-    "not_modified",
-    "skipped",
-    "new",
-    "updated",
-    "unchanged",
-    "duplicates",
-    "errors",
-)
-STATUSES = ("running", "ok", "failed", "timeout", "interrupted")
-# Outcomes that mean the source is broken; "interrupted" is an operator's stop, not a failure.
-FAILURE_STATUSES = ("failed", "timeout")
-STALE_RUN_ERROR = "the crawl process ended without finishing this run"
+__all__ = [
+    "COUNTERS",
+    "FAILURE_STATUSES",
+    "STATUSES",
+    "RunCounters",
+    "RunRecord",
+    "RunStatus",
+]
 
 
 @dataclass(frozen=True)
-class RunRecord:
+class RunCounters:
+    """What one crawl run counted; the same names are ``crawl_runs`` columns."""
+
+    pages: int = 0
+    """Responses received (any status)."""
+    not_modified: int = 0
+    """Conditional requests answered 304 Not Modified."""
+    skipped: int = 0
+    """Known article URLs not requested: the recrawl policy said they were not due."""
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    errors: int = 0
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(RunCounters))
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, int]) -> Self:
+        """Counters from a name → count mapping (missing names are 0); ValueError for others."""
+        unknown = set(values) - set(cls.names())
+        if unknown:
+            raise ValueError(f"unknown crawl run counters: {', '.join(sorted(unknown))}")
+        return cls(**{k: int(v) for k, v in values.items()})
+
+    @classmethod
+    def of(cls, obj: Any) -> RunCounters:
+        """The counters held by any object with counter attributes (a CrawlRun row, a record)."""
+        return RunCounters(**{k: getattr(obj, k) for k in RunCounters.names()})
+
+    def as_dict(self) -> dict[str, int]:
+        """Name → count, in column order."""
+        return {k: getattr(self, k) for k in RunCounters.names()}
+
+    def __add__(self, other: RunCounters) -> RunCounters:
+        return RunCounters(**{k: getattr(self, k) + getattr(other, k) for k in self.names()})
+
+
+COUNTERS = RunCounters.names()
+STATUSES = tuple(RunStatus)
+# Outcomes that mean the source is broken; "interrupted" is an operator's stop, not a failure.
+FAILURE_STATUSES = (RunStatus.FAILED, RunStatus.TIMEOUT)
+STALE_RUN_ERROR = "the crawl process ended without finishing this run"
+
+
+# kw_only: the counter fields come first (inherited, with defaults), the rest by name.
+@dataclass(frozen=True, kw_only=True)
+class RunRecord(RunCounters):
+    """A ``crawl_runs`` row with its source's name: the run's counters and how it went."""
+
     id: int
     source: str
     started_at: datetime
     finished_at: datetime | None
-    status: str
+    status: RunStatus
     error: str | None
-    pages: int
-    new: int
-    updated: int
-    unchanged: int
-    duplicates: int
-    errors: int
-    not_modified: int = 0
-    skipped: int = 0
+
+    @property
+    def counters(self) -> RunCounters:
+        return RunCounters.of(self)
 
     @property
     def duration(self) -> float | None:
@@ -56,7 +98,7 @@ class RunRecord:
 def start_run(engine: Engine, source: str) -> int:
     """Open a ``running`` row for a crawl of ``source``; returns its id."""
     with write_session(engine) as session:
-        run = CrawlRun(source_id=ensure_source(session, source), status="running")
+        run = CrawlRun(source_id=ensure_source(session, source), status=RunStatus.RUNNING)
         session.add(run)
         session.flush()
         return run.id
@@ -65,19 +107,22 @@ def start_run(engine: Engine, source: str) -> int:
 def finish_run(
     engine: Engine,
     run_id: int,
-    status: str,
-    counters: Mapping[str, int],
+    status: RunStatus | str,
+    counters: RunCounters | Mapping[str, int] = RunCounters(),
     error: str | None = None,
 ) -> None:
-    """Close a run with its outcome and the pipeline's counters."""
-    if status not in STATUSES:
-        raise ValueError(f"unknown crawl run status {status!r}")
-    values = {k: int(counters.get(k, 0)) for k in COUNTERS}
+    """Close a run with its outcome and the crawl's counters; ValueError for an unknown status.
+
+    A mapping of counter names is accepted too, for callers not yet passing RunCounters.
+    """
+    status = RunStatus(status)
+    if not isinstance(counters, RunCounters):
+        counters = RunCounters.from_mapping(counters)
     with write_session(engine) as session:
         session.execute(
             update(CrawlRun)
             .where(CrawlRun.id == run_id)
-            .values(status=status, error=error, finished_at=utcnow(), **values)
+            .values(status=status, error=error, finished_at=utcnow(), **counters.as_dict())
         )
 
 
@@ -98,7 +143,7 @@ def _record(run: CrawlRun, source: str) -> RunRecord:
         finished_at=run.finished_at,
         status=run.status,
         error=run.error,
-        **{k: getattr(run, k) for k in COUNTERS},
+        **RunCounters.of(run).as_dict(),
     )
 
 
@@ -110,17 +155,18 @@ def get_run(engine: Engine, run_id: int) -> RunRecord | None:
         return _record(*row) if row else None
 
 
-def abandon_run(engine: Engine, run_id: int, status: str, error: str) -> bool:
+def abandon_run(engine: Engine, run_id: int, status: RunStatus | str, error: str) -> bool:
     """Close a run whose process died before closing it itself; False if it was closed already.
 
     Its counters stay as they are: only the dead process knew them.
     """
-    if status not in STATUSES or status == "running":
-        raise ValueError(f"cannot close a run as {status!r}")
+    status = RunStatus(status)
+    if status is RunStatus.RUNNING:
+        raise ValueError(f"cannot close a run as {status.value!r}")
     with write_session(engine) as session:
         result = session.execute(
             update(CrawlRun)
-            .where(CrawlRun.id == run_id, CrawlRun.status == "running")
+            .where(CrawlRun.id == run_id, CrawlRun.status == RunStatus.RUNNING)
             .values(status=status, error=error, finished_at=utcnow())
         )
         return bool(result.rowcount)
@@ -131,7 +177,7 @@ def sources_with_running_runs(engine: Engine) -> list[str]:
     stmt = (
         select(Source.name)
         .join(CrawlRun, CrawlRun.source_id == Source.id)
-        .where(CrawlRun.status == "running")
+        .where(CrawlRun.status == RunStatus.RUNNING)
         .distinct()
         .order_by(Source.name)
     )
@@ -153,14 +199,14 @@ def mark_stale_runs_interrupted(
             session.scalars(
                 select(CrawlRun.id)
                 .join(Source)
-                .where(Source.name == source, CrawlRun.status == "running")
+                .where(Source.name == source, CrawlRun.status == RunStatus.RUNNING)
             )
         )
         if ids:
             session.execute(
                 update(CrawlRun)
                 .where(CrawlRun.id.in_(ids))
-                .values(status="interrupted", error=error, finished_at=utcnow())
+                .values(status=RunStatus.INTERRUPTED, error=error, finished_at=utcnow())
             )
         return ids
 
@@ -174,7 +220,7 @@ def consecutive_failures(runs: list[RunRecord]) -> int:
     for run in runs:
         if run.status in FAILURE_STATUSES:
             streak += 1
-        elif run.status == "ok":
+        elif run.status == RunStatus.OK:
             break
     return streak
 

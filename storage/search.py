@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column, table
 
 from ..cjk import CJK_CHARS
-from .models import Article, ArticleVersion, Source
+from .models import Article, ArticleVersion, Source, latest_version
 
 SEARCH_TABLE = "article_search"
 # SQLite FTS5 keeps an index in these shadow tables of its virtual table.
@@ -161,12 +161,7 @@ def search_articles(
         )
         .select_from(search)
         .join(Article, Article.id == key)
-        .join(
-            ArticleVersion,
-            and_(
-                ArticleVersion.article_id == Article.id, ArticleVersion.version == Article.version
-            ),
-        )
+        .join(ArticleVersion, latest_version())
         .join(Source, Source.id == Article.source_id)
         .where(*conditions)
     )

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from .engine import read_session
-from .models import Article, ArticleVersion, Source
+from .models import Article, ArticleVersion, Source, latest_version
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,7 @@ def archive_stats(engine: Engine, warc_dir: Path | None = None) -> ArchiveStats:
         per_language = dict(
             session.execute(
                 select(language, func.count(Article.id))
-                .join(
-                    ArticleVersion,
-                    (ArticleVersion.article_id == Article.id)
-                    & (ArticleVersion.version == Article.version),
-                )
+                .join(ArticleVersion, latest_version())
                 .group_by(language)
                 .order_by(func.count(Article.id).desc(), language)
             ).all()
