@@ -1,4 +1,4 @@
-"""Storing fetched articles (new, new version, unchanged, exact duplicate) and reading them back."""
+"""Storing fetched articles (new, new version, unchanged, duplicate) and reading them back."""
 
 from __future__ import annotations
 
@@ -9,13 +9,22 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
 
 from newsarchive.similarity import normalised_text
 
-from .models import Article, ArticleVersion, Source, utcnow
-from .near_duplicates import find_near_duplicate, index_article, lock_bands, signature_band_keys
+from .models import Article, ArticleVersion, Source, latest_version, utcnow
+from .near_duplicates import (
+    best_ranked,
+    content_lock_key,
+    elect_representative,
+    find_near_duplicate,
+    index_article,
+    lock_bands,
+    lock_root,
+    signature_band_keys,
+)
 from .upsert import insert_or_ignore
 
 
@@ -23,9 +32,13 @@ class Outcome(StrEnum):
     """What storing a fetched article did; the crawl summary counts these."""
 
     NEW = "new"
+    """A story not stored before."""
     UPDATED = "updated"
+    """A new version of a stored article."""
     UNCHANGED = "unchanged"
+    """The stored text stands: same words, or a capture older than the latest version."""
     DUPLICATE = "duplicate"
+    """A new article of a story already stored (it may still become its cluster's root)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,8 @@ class FetchedArticle:
     warc_file: str | None = None
     """The WARC file holding the response (then ``raw_html`` is not stored twice)."""
     warc_offset: int | None = None
+    extractor_version: str | None = None
+    """Version of the extraction code that made ``text`` (``EXTRACTOR_VERSION``)."""
 
 
 # Measured with bench/dedupe.py: at 0.75 wire copies with a rewritten lead and a
@@ -74,9 +89,17 @@ def save_article(
 
     The row is claimed with an atomic insert-or-ignore on ``canonical_url`` first,
     so two processes storing the same story at once serialise on it instead of
-    both inserting. A new text is linked to the earliest-seen article it copies,
-    exactly (same hash) or nearly (estimated Jaccard ≥ ``near_duplicate_threshold``),
-    and its LSH bands are indexed in the same transaction.
+    both inserting. A capture older than the latest stored version changes nothing
+    but ``last_fetched_at`` (never backwards).
+
+    A new text joins the cluster of the stories it copies, exactly (same hash) or
+    nearly (estimated Jaccard ≥ ``near_duplicate_threshold``); an article others
+    already copy stays in its own cluster. The cluster is then rooted at its
+    representative (storage.near_duplicates): when this article is now the
+    earliest-published member, the whole cluster is re-pointed to it. All of it,
+    LSH bands included, happens in this transaction, serialised with writers of
+    copies of the same text or bands (advisory locks on PostgreSQL, BEGIN IMMEDIATE
+    on SQLite).
     """
     source_id = ensure_source(session, fetched.source)
     insert_or_ignore(
@@ -95,41 +118,46 @@ def save_article(
     article = session.execute(
         select(Article).where(Article.canonical_url == fetched.canonical_url).with_for_update()
     ).scalar_one()
-    article.last_fetched_at = fetched.fetched_at
-    if article.version and article.content_hash == fetched.content_hash:
-        return Outcome.UNCHANGED
-    if article.version and _same_words(session, article, fetched.text):
-        # Only spacing, punctuation or case moved: not a new version of the story.
-        return Outcome.UNCHANGED
+    # Captures can arrive out of order (reprocessing, imports, parallel crawls).
+    article.last_fetched_at = max(article.last_fetched_at, fetched.fetched_at)
+    if article.version:
+        if fetched.fetched_at < _latest_fetched_at(session, article):
+            return Outcome.UNCHANGED
+        if article.content_hash == fetched.content_hash:
+            return Outcome.UNCHANGED
+        if _same_words(session, article, fetched.text):
+            # Only spacing, punctuation or case moved: not a new version of the story.
+            return Outcome.UNCHANGED
     keys = signature_band_keys(fetched.minhash)
-    lock_bands(session, keys)
+    lock_bands(session, [*keys, content_lock_key(fetched.content_hash)])
 
-    # An exact copy of another story's current text is linked, not counted as a new story.
-    original = session.execute(
-        select(Article.id)
-        .where(Article.content_hash == fetched.content_hash, Article.id != article.id)
-        .order_by(Article.duplicate_of.is_not(None), Article.id)
-        .limit(1)
-    ).scalar_one_or_none()
-    if original is not None:
-        # Point at the cluster's root so chains never form.
-        root = session.get(Article, original)
-        original = (root.duplicate_of or root.id) if root else original
-    exact = original is not None
-    # A story others already copy stays their original, or chains would form.
-    if not exact and fetched.minhash is not None and not _has_copies(session, article):
-        near = find_near_duplicate(
-            session, article.id, fetched.minhash, keys, near_duplicate_threshold
+    exact = False
+    cluster: int | None = None
+    if _has_copies(session, article):
+        # Its copies point at it: it stays in their cluster, whatever its new text matches.
+        cluster = article.id
+    else:
+        # An exact copy of another story's current text is linked, not counted as new.
+        same_text = aliased(Article)
+        roots = select(func.coalesce(same_text.duplicate_of, same_text.id)).where(
+            same_text.content_hash == fetched.content_hash, same_text.id != article.id
         )
-        original = near.root_id if near else None
+        cluster = best_ranked(session, Article.id.in_(roots))
+        exact = cluster is not None
+        if cluster is None and fetched.minhash is not None:
+            near = find_near_duplicate(
+                session, article.id, fetched.minhash, keys, near_duplicate_threshold
+            )
+            cluster = near.root_id if near else None
+    if cluster is not None:
+        cluster = lock_root(session, cluster)
+    joined = cluster is not None and cluster != article.id
+
     outcome = Outcome.NEW if article.version == 0 else Outcome.UPDATED
     article.version += 1
     article.content_hash = fetched.content_hash
-    article.duplicate_of = original
+    article.duplicate_of = cluster if joined else None
     article.minhash = fetched.minhash
-    # An exact copy's bands are its original's: indexing them again would only
-    # lengthen every later look-up's candidate list.
-    index_article(session, article.id, [] if exact else keys)
     session.add(
         ArticleVersion(
             article_id=article.id,
@@ -141,6 +169,7 @@ def save_article(
             language=fetched.language,
             text=fetched.text,
             content_hash=fetched.content_hash,
+            extractor_version=fetched.extractor_version,
             raw_html=_compressed_raw(fetched),
             raw_encoding=fetched.raw_encoding,
             fetched_at=fetched.fetched_at,
@@ -150,9 +179,22 @@ def save_article(
         )
     )
     session.flush()
-    if outcome is Outcome.NEW and original is not None:
+    root = elect_representative(session, cluster) if cluster is not None else None
+    # An exact copy's bands are its original's: indexing them again would only
+    # lengthen every later look-up's candidate list. A root keeps its own, so the
+    # cluster stays findable whatever becomes of the copy that carried them.
+    index_article(session, article.id, [] if exact and root != article.id else keys)
+    if outcome is Outcome.NEW and joined:
         return Outcome.DUPLICATE
     return outcome
+
+
+def _latest_fetched_at(session: Session, article: Article) -> datetime:
+    return session.execute(
+        select(ArticleVersion.fetched_at)
+        .join(Article, latest_version())
+        .where(Article.id == article.id)
+    ).scalar_one()
 
 
 def _compressed_raw(fetched: FetchedArticle) -> bytes | None:
@@ -164,9 +206,7 @@ def _compressed_raw(fetched: FetchedArticle) -> bytes | None:
 
 def _same_words(session: Session, article: Article, text: str) -> bool:
     stored = session.execute(
-        select(ArticleVersion.text).where(
-            ArticleVersion.article_id == article.id, ArticleVersion.version == article.version
-        )
+        select(ArticleVersion.text).join(Article, latest_version()).where(Article.id == article.id)
     ).scalar_one()
     return normalised_text(stored) == normalised_text(text)
 
@@ -227,7 +267,7 @@ def _export_query(source: str | None, since: datetime | None, all_versions: bool
         .join(Source, Source.id == Article.source_id)
     )
     if not all_versions:
-        stmt = stmt.where(ArticleVersion.version == Article.version)
+        stmt = stmt.where(latest_version())
     if source is not None:
         stmt = stmt.where(Source.name == source)
     if since is not None:

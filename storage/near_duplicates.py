@@ -6,21 +6,30 @@ process writing the database sees every other's articles and a crash never
 leaves an article half-indexed. A look-up reads only the rows of the new
 article's own band keys through the primary key, so its cost depends on how many
 articles resemble it, not on how many are stored.
+
+A cluster (exact and near copies alike) is a root, ``duplicate_of`` NULL, and
+members pointing straight at it: never chains. The root is the cluster's
+representative, the member a reader wants to find: the earliest published (by its
+latest version; members without a date after dated ones), then the earliest seen,
+then the lowest id. A fetch of a better member re-points the whole cluster in
+the writer's transaction (:func:`elect_representative`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, text
+from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import AliasedClass
 
 from newsarchive.similarity import band_keys, estimated_jaccard
 
-from .models import Article, ArticleBand, ArticleVersion, Source
+from .models import Article, ArticleBand, ArticleVersion, Source, latest_version
 
 # Articles sharing the most bands are checked first; past this many the rest
 # are copies of copies, whose cluster root is already among the first.
@@ -29,7 +38,7 @@ MAX_CANDIDATES = 200
 
 @dataclass(frozen=True)
 class NearDuplicate:
-    """The cluster an article belongs to: its root (earliest-seen member) and the similarity."""
+    """The cluster an article belongs to: its root (representative) and the similarity."""
 
     root_id: int
     similarity: float
@@ -52,11 +61,82 @@ def lock_bands(session: Session, keys: list[int]) -> None:
     )
 
 
+def content_lock_key(content_hash: str) -> int:
+    """An advisory lock key for a text hash: serialises writers of exact copies that have
+    no signature (too short) and so no band keys to lock."""
+    return int.from_bytes(hashlib.sha256(content_hash.encode()).digest()[:8], "big", signed=True)
+
+
+def representative_order(
+    article: type[Article] | AliasedClass[Article] = Article,
+    version: type[ArticleVersion] | AliasedClass[ArticleVersion] = ArticleVersion,
+) -> list[ColumnElement[Any]]:
+    """ORDER BY terms that put a cluster's representative first (see the module docstring);
+    ``version`` must be joined as ``article``'s latest."""
+    return [
+        version.published_at.is_(None),
+        version.published_at.asc(),
+        article.first_seen_at.asc(),
+        article.id.asc(),
+    ]
+
+
+def best_ranked(session: Session, among: ColumnElement[bool]) -> int | None:
+    """The id of the article that should represent the articles matching ``among``."""
+    return session.execute(
+        select(Article.id)
+        .join(ArticleVersion, latest_version())
+        .where(among)
+        .order_by(*representative_order())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+# Links are never chains, so a root found through a copy is at most one hop away;
+# more hops than this means the data is corrupt, not that the walk is long.
+MAX_ROOT_HOPS = 8
+
+
+def lock_root(session: Session, article_id: int) -> int:
+    """The root of ``article_id``'s cluster, its row locked until this transaction ends.
+
+    On PostgreSQL a concurrent writer re-pointing the cluster holds that row; waiting
+    for it and re-reading means a new member never links to a root that just
+    became a copy. (SQLite writers are serialised already.)
+    """
+    current = article_id
+    for _ in range(MAX_ROOT_HOPS):
+        parent = session.execute(
+            select(Article.duplicate_of).where(Article.id == current).with_for_update()
+        ).scalar_one()
+        if parent is None:
+            return current
+        current = parent
+    raise RuntimeError(f"duplicate_of of article {article_id} loops or chains too deep")
+
+
+def elect_representative(session: Session, root_id: int) -> int:
+    """Make the best-ranked member of ``root_id``'s cluster its root; returns that member's id.
+
+    Every other member (the old root included) is pointed straight at it, so the
+    cluster is left with one root and no chain. Call with the root
+    locked (:func:`lock_root`) and the members' latest versions flushed.
+    """
+    members = or_(Article.id == root_id, Article.duplicate_of == root_id)
+    best = best_ranked(session, members)
+    if best is None or best == root_id:
+        return root_id
+    session.execute(update(Article).where(members, Article.id != best).values(duplicate_of=best))
+    session.execute(update(Article).where(Article.id == best).values(duplicate_of=None))
+    return best
+
+
 def find_near_duplicate(
     session: Session, article_id: int, signature: bytes, keys: list[int], threshold: float
 ) -> NearDuplicate | None:
-    """The earliest-seen cluster root among stored articles whose estimated Jaccard
-    similarity to ``signature`` is at least ``threshold``; None when there is none.
+    """The best-ranked cluster root (see :func:`representative_order`) among stored articles
+    whose estimated Jaccard similarity to ``signature`` is at least ``threshold``; None
+    when there is none.
 
     Articles in ``article_id``'s own cluster are ignored, so a story never links to
     itself or to its own copies.
@@ -87,10 +167,9 @@ def find_near_duplicate(
             roots[root] = similarity
     if not roots:
         return None
-    first_seen = session.execute(
-        select(Article.id, Article.first_seen_at).where(Article.id.in_(roots))
-    ).all()
-    root_id = min(first_seen, key=lambda row: (row.first_seen_at, row.id)).id
+    root_id = best_ranked(session, Article.id.in_(list(roots)))
+    if root_id is None:
+        return None
     return NearDuplicate(root_id, roots[root_id])
 
 
@@ -112,13 +191,13 @@ class ClusterMember:
     """An article in a duplicate cluster, as ``newsarchive duplicates`` lists it."""
 
     cluster: int
-    """The id of the cluster's original (earliest-seen) article."""
+    """The id of the cluster's root: its representative (earliest-published) article."""
     id: int
     similarity: float | None
-    """Estimated Jaccard similarity to the original (1.0 for the original itself); None when
+    """Estimated Jaccard similarity to the root (1.0 for the root itself); None when
     either text was too short to sign."""
     exact: bool
-    """True when the text is identical to the original's."""
+    """True when the text is identical to the root's."""
     source: str
     url: str
     title: str | None
@@ -140,18 +219,21 @@ def _members_query(root_ids: list[int] | None) -> Select[Any]:
             Article.first_seen_at,
         )
         .join(Source, Source.id == Article.source_id)
-        .join(latest, (latest.article_id == Article.id) & (latest.version == Article.version))
+        .join(latest, latest_version(Article, latest))
     )
     if root_ids is None:
         has_copies = select(Article.duplicate_of).where(Article.duplicate_of.is_not(None))
         stmt = stmt.where(cluster.in_(has_copies))
     else:
         stmt = stmt.where(cluster.in_(root_ids))
-    return stmt.order_by(cluster, Article.duplicate_of.is_not(None), Article.id)
+    # The root first, then the copies in the order they would succeed it.
+    ranking = representative_order(Article, latest)
+    return stmt.order_by(cluster, Article.duplicate_of.is_not(None), *ranking)
 
 
 def iter_clusters(session: Session, article_id: int | None = None) -> Iterator[ClusterMember]:
-    """Every duplicate cluster (original first, then its copies), or only ``article_id``'s.
+    """Every duplicate cluster (its root, the representative, first; then its copies, best
+    ranked first), or only ``article_id``'s.
 
     Yields nothing for an article that is in no cluster; raises LookupError for an
     unknown id.
