@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -64,9 +65,13 @@ BOILERPLATE = ["Advertisement", "Sign up for our newsletter", "Share this", "com
 TEST_SCRAPY = """
 [scrapy]
 AUTOTHROTTLE_ENABLED = false
+DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 1.5
 RETRY_BACKOFF_BASE = 0.2
 """
+# For the small crawls: extraction in the crawl's own process (the full crawl and
+# test_extraction_processes run it in worker processes, the default).
+SMALL_SCRAPY = TEST_SCRAPY + "NEWSARCHIVE_EXTRACT_PROCESSES = 0\n"
 
 
 def write_config(tmp_path: Path, site: FixtureServer, database_url: str, extra: str = "") -> Path:
@@ -82,7 +87,9 @@ contact_url = "https://archive.example.org/crawler"
 {TEST_SCRAPY}
 [[sources]]
 name = "harbour"
-start_urls = ["{base}/"]
+# The private page as a start URL too: it is queued while robots.txt is still
+# being fetched, and must obey it all the same.
+start_urls = ["{base}/", "{base}/private/secret.html"]
 feeds = ["{base}/feeds/rss.xml", "{base}/feeds/rss1.rdf", "{base}/feeds/atom.xml"]
 sitemaps = ["{base}/robots.txt"]
 {extra}
@@ -156,6 +163,11 @@ def test_full_crawl_stores_each_story_once_clean_and_decoded(
     agents = {r.headers.get("User-Agent") for r in fresh_site.requests}
     assert agents == {"newsarchive/0.1.0 (+https://archive.example.org/crawler)"}
     assert fresh_site.count("/flaky.html") == 3  # 503, 503, 200
+    assert "forbidden by robots.txt" in result.stderr
+    # Retries wait RETRY_BACKOFF_BASE × 2^n; a Retry-After header longer than that wins.
+    assert f"retrying {fresh_site.url}/flaky.html in 0.2s after HTTP 503" in result.stderr
+    assert f"retrying {fresh_site.url}/flaky.html in 0.4s after HTTP 503" in result.stderr
+    assert f"retrying {fresh_site.url}/busy.html in 1.0s after HTTP 429" in result.stderr
 
     engine = create_archive_engine(database_url)
     (run,) = recent_runs(engine)
@@ -178,7 +190,7 @@ def test_changed_story_becomes_version_two_and_keeps_version_one(
 ) -> None:
     config = tmp_path / "newsarchive.toml"
     config.write_text(
-        f'[database]\nurl = "{sqlite_url}"\n{TEST_SCRAPY}\n'
+        f'[database]\nurl = "{sqlite_url}"\n{SMALL_SCRAPY}\n'
         # Known stories are re-fetched on every crawl (the default waits an hour).
         '[[recrawl]]\nyounger_than = "7d"\nevery = "0s"\n'
         f'[[sources]]\nname = "harbour"\nfeeds = ["{fresh_site.url}/feeds/rss1.rdf"]\n',
@@ -206,53 +218,35 @@ def test_changed_story_becomes_version_two_and_keeps_version_one(
     assert latest["version"] == 2
 
 
-def test_robots_disallowed_page_is_never_fetched_even_as_a_start_url(
-    tmp_path: Path, fresh_site: FixtureServer, sqlite_url: str
-) -> None:
-    """Requests queued while robots.txt is still downloading must obey it too."""
-    base = fresh_site.url
-    config = tmp_path / "newsarchive.toml"
-    config.write_text(
-        f'[database]\nurl = "{sqlite_url}"\n{TEST_SCRAPY}\n[[sources]]\nname = "harbour"\n'
-        f'start_urls = ["{base}/private/secret.html", "{base}/about.html", "{base}/news/"]\n',
-        encoding="utf-8",
-    )
-    result = run_cli("crawl", config=config)
-    assert result.returncode == 0, result.stderr
-    assert "/private/secret.html" not in fresh_site.paths()
-    assert "forbidden by robots.txt" in result.stderr
+@dataclass(frozen=True)
+class AsiaCrawl:
+    config: Path
+    stdout: str
 
 
-def test_retries_back_off(tmp_path: Path, fresh_site: FixtureServer, sqlite_url: str) -> None:
-    base = fresh_site.url
-    config = tmp_path / "newsarchive.toml"
-    config.write_text(
-        f'[database]\nurl = "{sqlite_url}"\n{TEST_SCRAPY}\n[[sources]]\nname = "harbour"\n'
-        f'start_urls = ["{base}/flaky.html"]\n',
-        encoding="utf-8",
-    )
-    assert run_cli("crawl", config=config).returncode == 0
-    times = [r.time for r in fresh_site.requests_for("/flaky.html")]
-    assert len(times) == 3
-    first_wait, second_wait = times[1] - times[0], times[2] - times[1]
-    assert first_wait >= 0.2 and second_wait >= 0.4  # RETRY_BACKOFF_BASE × 2^n
-    assert f"{base}/flaky.html" in [r["url"] for r in export(config)]
+@pytest.fixture(scope="module")
+def asia_crawl(site_server: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> AsiaCrawl:
+    """One crawl of the "asia" source (RSS 1.0 feed, five stories) shared by the tests below.
 
-
-def test_only_the_named_source_is_crawled_and_csv_export(
-    tmp_path: Path, site_server: FixtureServer, sqlite_url: str
-) -> None:
+    They only read the archive it makes.
+    """
     base = site_server.url
+    tmp_path = tmp_path_factory.mktemp("asia")
     config = tmp_path / "newsarchive.toml"
     config.write_text(
-        f'[database]\nurl = "{sqlite_url}"\n{TEST_SCRAPY}\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "archive.db"}"\n{SMALL_SCRAPY}\n'
         f'[[sources]]\nname = "asia"\nfeeds = ["{base}/feeds/rss1.rdf"]\n'
         f'[[sources]]\nname = "elsewhere"\nfeeds = ["http://127.0.0.1:9/feed.xml"]\n',
         encoding="utf-8",
     )
     result = run_cli("crawl", "--source", "asia", config=config)
     assert result.returncode == 0, result.stderr
-    assert "asia" in result.stdout and "elsewhere" not in result.stdout
+    return AsiaCrawl(config, result.stdout)
+
+
+def test_only_the_named_source_is_crawled_and_csv_export(asia_crawl: AsiaCrawl) -> None:
+    config = asia_crawl.config
+    assert "asia" in asia_crawl.stdout and "elsewhere" not in asia_crawl.stdout
 
     out = run_cli("export", "--format", "csv", "--source", "asia", config=config)
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
@@ -277,17 +271,8 @@ def test_only_the_named_source_is_crawled_and_csv_export(
 
 
 @pytest.mark.parametrize("since, expected", [("2000-01-01", 5), ("2999-01-01T00:00+02:00", 0)])
-def test_export_since(
-    tmp_path: Path, site_server: FixtureServer, sqlite_url: str, since: str, expected: int
-) -> None:
-    config = tmp_path / "newsarchive.toml"
-    config.write_text(
-        f'[database]\nurl = "{sqlite_url}"\n{TEST_SCRAPY}\n'
-        f'[[sources]]\nname = "asia"\nfeeds = ["{site_server.url}/feeds/rss1.rdf"]\n',
-        encoding="utf-8",
-    )
-    assert run_cli("crawl", config=config).returncode == 0
-    assert len(export(config, "--since", since)) == expected
+def test_export_since(asia_crawl: AsiaCrawl, since: str, expected: int) -> None:
+    assert len(export(asia_crawl.config, "--since", since)) == expected
 
 
 def test_crawl_with_unreachable_database_fails_with_exit_3(
