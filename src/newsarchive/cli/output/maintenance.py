@@ -1,43 +1,17 @@
-"""How the archive commands (search, stats, prune) print their results."""
+"""Archive upkeep results: ``stats``, ``prune`` and ``reprocess``."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .report import table, to_json
-from .storage.prune import PruneReport
-from .storage.search import SearchHit
-from .storage.stats import ArchiveStats
+from . import table
 
-
-def _short(text: str | None, width: int) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def print_search_results(
-    hits: Sequence[SearchHit], fmt: str = "table", out: TextIO = sys.stdout
-) -> None:
-    """Ranked hits: a line per article (id, date, source, title, URL), then its snippet."""
-    if fmt == "jsonl":
-        for hit in hits:
-            record = dataclasses.asdict(hit)
-            record["id"] = record.pop("article_id")
-            record["score"] = round(hit.score, 6)
-            out.write(to_json(record) + "\n")
-        return
-    if not hits:
-        out.write("no matching articles\n")
-        return
-    for n, hit in enumerate(hits, 1):
-        out.write(
-            f"{n:>3}. [{hit.article_id}] {hit.date:%Y-%m-%d} {hit.source}: "
-            f"{_short(hit.title, 80) or '(no title)'}\n     {hit.url}\n     {hit.snippet}\n"
-        )
+if TYPE_CHECKING:
+    from newsarchive.crawler.reprocess import ReprocessSummary
+    from newsarchive.storage.prune import PruneReport
+    from newsarchive.storage.stats import ArchiveStats
 
 
 def print_stats(stats: ArchiveStats, fmt: str = "table", out: TextIO = sys.stdout) -> None:
@@ -68,11 +42,17 @@ def print_stats(stats: ArchiveStats, fmt: str = "table", out: TextIO = sys.stdou
     table(("language", "articles"), [[lang, n] for lang, n in stats.per_language.items()], out)
 
 
-def print_prune_report(report: PruneReport, out: TextIO = sys.stdout) -> None:
+def print_prune_report(report: PruneReport, fmt: str = "table", out: TextIO = sys.stdout) -> None:
     """What a prune removed (or, dry run, would remove), and WARC files left unreferenced.
 
-    Counts only: the ids of a large prune would flood a terminal (``--format json`` has them).
+    The table has counts only: the ids of a large prune would flood a terminal
+    (``json`` has them).
     """
+    if fmt == "json":
+        record: dict[str, Any] = {**report.__dict__, "articles": report.articles}
+        record["before"] = report.before.isoformat()
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
     verb = "would remove" if report.dry_run else "removed"
     out.write(
         f"{verb} {report.articles} articles and {report.versions} versions "
@@ -83,3 +63,9 @@ def print_prune_report(report: PruneReport, out: TextIO = sys.stdout) -> None:
     for name in report.unreferenced_warc:
         state = "deleted" if name in report.deleted_warc else "no longer referenced"
         out.write(f"WARC {state}: {name}\n")
+
+
+def print_reprocess_summary(summary: ReprocessSummary, out: TextIO = sys.stdout) -> None:
+    """The counts as one JSON object: examined, empty, then each outcome."""
+    record = {"examined": summary.examined, "empty": summary.empty, **summary.outcomes}
+    out.write(json.dumps(record) + "\n")

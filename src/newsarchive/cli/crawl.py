@@ -1,0 +1,47 @@
+"""``newsarchive crawl``: one crawl of all (or the named) sources, then a summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from newsarchive.exit_codes import ExitCode
+
+from .arguments import add_format, add_source
+from .context import CommandContext
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Crawl the configured sources once: discover pages from feeds, sitemaps and "
+        "links, keep the articles, store new ones and new versions. Bad pages are logged and "
+        "counted; they do not fail the crawl."
+    )
+    add_source(parser, "crawl only this source (repeatable)", repeatable=True)
+    add_format(parser, "table", "json", help="summary format on stdout (default: table)")
+
+
+def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
+    from newsarchive.config import ConfigError
+    from newsarchive.crawler.run import BUSY, run_crawl
+
+    from .output.runs import print_crawl_summary
+
+    config = ctx.config(required=True)
+    sources = config.select_sources(args.source)
+    if not sources:
+        raise ConfigError(f"{config.path}: no [[sources]] defined")
+    # run_crawl opens its own engine: find an unusable database before any work starts.
+    ctx.check_database()
+    overrides = {"LOG_LEVEL": args.log_level} if args.log_level else {}
+    summaries = run_crawl(config, sources, overrides=overrides)
+    print_crawl_summary(summaries, args.format)
+    busy = [s.source for s in summaries if s.status == BUSY]
+    if busy:
+        print(
+            f"newsarchive: already being crawled by another process, skipped: {', '.join(busy)}",
+            file=sys.stderr,
+        )
+    if any(s.status == "failed" for s in summaries):
+        return ExitCode.FAILED
+    return ExitCode.BUSY if busy else ExitCode.OK

@@ -1,0 +1,30 @@
+"""``newsarchive status``: per source, schedule, last and next run; a health check."""
+
+from __future__ import annotations
+
+import argparse
+
+from newsarchive.exit_codes import ExitCode
+
+from .arguments import add_format
+from .context import CommandContext
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "For each configured source: its schedule, last run and outcome, next run "
+        "time (as the daemon would choose it) and articles stored. Exits 1 when any source has "
+        "failed its last [daemon] failure_backoff_after (default 3) runs: usable as a health "
+        "check."
+    )
+    add_format(parser, "table", "json")
+
+
+def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
+    from newsarchive.scheduler.status import source_statuses
+
+    from .output.runs import print_status
+
+    statuses = source_statuses(ctx.config(required=True), ctx.engine())
+    print_status(statuses, args.format)
+    return ExitCode.FAILED if any(s.failing for s in statuses) else ExitCode.OK
