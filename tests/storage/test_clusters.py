@@ -6,11 +6,19 @@ search shows (non-roots are hidden), and the ``duplicates`` listing order.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from newsarchive.storage import FetchedArticle, Outcome, read_session, write_session
+from newsarchive.storage import (
+    FetchedArticle,
+    Outcome,
+    create_archive_engine,
+    ensure_schema,
+    read_session,
+    write_session,
+)
 from newsarchive.storage.models import Article
 from newsarchive.storage.near_duplicates import iter_clusters
 from newsarchive.storage.search import search_articles
@@ -167,3 +175,35 @@ def test_capture_older_than_the_latest_version_changes_nothing(engine) -> None:
 def _id(engine, url: str) -> int:
     with write_session(engine) as session:
         return session.execute(select(Article.id).where(Article.url == url)).scalar_one()
+
+
+def test_concurrent_writers_agree_on_the_dated_original(database_url: str) -> None:
+    """Copies and their dated original stored at once, each in its own connection: one root,
+    the original, and every copy pointing straight at it."""
+    setup = create_archive_engine(database_url)
+    ensure_schema(setup)
+    items = [
+        fetched(f"http://site{i}.test/ferry", edited_lead(STORY, f"Lead {i}."), f"s{i}")
+        for i in range(5)
+    ]
+    items += [fetched(PORTAL, wire_copy(), "portal"), fetched(WIRE, wire_copy(), "wire")]
+    items.append(fetched(ORIGINAL, STORY, published_at=at(-3600)))
+    barrier = threading.Barrier(len(items))
+
+    def write(item: FetchedArticle) -> None:
+        engine = create_archive_engine(database_url)
+        barrier.wait()
+        store(engine, item)
+        engine.dispose()
+
+    threads = [threading.Thread(target=write, args=(item,)) for item in items]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    links = rows(setup)
+    assert len(links) == len(items)
+    assert links.pop(ORIGINAL) is None
+    assert set(links.values()) == {ORIGINAL}
+    assert search(setup) == [ORIGINAL]
+    setup.dispose()
