@@ -15,16 +15,16 @@ import asyncio
 import logging
 from typing import Any
 
-from scrapy import Request, Spider, signals
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from sqlalchemy.exc import SQLAlchemyError
 
-from newsarchive.storage.engine import create_archive_engine
-from newsarchive.storage.fetches import FetchRecord, Validators, load_validators, record_fetches
+from newsarchive.storage import CrawlStore, StorageError
+from newsarchive.storage.fetches import FetchRecord, Validators
 from newsarchive.storage.models import utcnow
 
+from .context import crawl_context, crawl_store
 from .pipelines.store import StoreFailed
 
 logger = logging.getLogger(__name__)
@@ -39,9 +39,10 @@ class NotModified(IgnoreRequest):
 class ConditionalFetchMiddleware:
     """Adds the stored validators to conditional requests and turns 304s into NotModified."""
 
-    def __init__(self, crawler: Crawler, database_url: str) -> None:
+    def __init__(self, crawler: Crawler, source: str, store: CrawlStore) -> None:
         self.crawler = crawler
-        self.database_url = database_url
+        self.source = source
+        self.store = store
         self.validators: dict[str, Validators] = {}
         self.pending: dict[str, FetchRecord] = {}
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -50,42 +51,25 @@ class ConditionalFetchMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalFetchMiddleware:
-        url = crawler.settings.get("NEWSARCHIVE_DATABASE_URL")
-        if not url:
-            raise NotConfigured("NEWSARCHIVE_DATABASE_URL is not set")
-        return cls(crawler, url)
+        return cls(crawler, crawl_context(crawler).source.name, crawl_store(crawler))
 
-    def _source(self, spider: Spider) -> str:
-        return spider.source.name  # type: ignore[attr-defined, no-any-return]
+    async def spider_opened(self) -> None:
+        try:
+            self.validators = await asyncio.to_thread(self.store.validators, self.source)
+        except StorageError as exc:
+            # Without validators every page is fetched in full: slower, still correct.
+            logger.error("[%s] could not load HTTP validators: %s", self.source, exc)
 
-    async def spider_opened(self, spider: Spider) -> None:
-        def load() -> dict[str, Validators]:
-            engine = create_archive_engine(self.database_url)
-            try:
-                return load_validators(engine, self._source(spider))
-            finally:
-                engine.dispose()
-
-        self.validators = await asyncio.to_thread(load)
-
-    async def spider_closed(self, spider: Spider) -> None:
+    async def spider_closed(self) -> None:
         records = list(self.pending.values())
         self.pending.clear()
         if not records:
             return
-
-        def save() -> None:
-            engine = create_archive_engine(self.database_url)
-            try:
-                record_fetches(engine, self._source(spider), records)
-            finally:
-                engine.dispose()
-
         try:
-            await asyncio.to_thread(save)
-        except SQLAlchemyError as exc:
+            await asyncio.to_thread(self.store.record_fetches, self.source, records)
+        except StorageError as exc:
             # Losing validators costs the next crawl full downloads, not correctness.
-            logger.error("[%s] could not store HTTP validators: %s", self._source(spider), exc)
+            logger.error("[%s] could not store HTTP validators: %s", self.source, exc)
 
     def item_dropped(self, item: Any, response: Response, exception: Exception) -> None:
         # A page whose article could not be stored must be fetched in full next

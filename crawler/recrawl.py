@@ -17,15 +17,14 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from newsarchive.config import DEFAULT_RECRAWL, RecrawlRule
-from newsarchive.storage.engine import create_archive_engine
-from newsarchive.storage.fetches import iter_known_articles
+from newsarchive.config import RecrawlRule
+from newsarchive.storage import CrawlStore, StorageError
 from newsarchive.storage.models import utcnow
 
+from .context import CrawlContext, crawl_context, crawl_store
 from .urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -63,57 +62,54 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
     thread, when the crawl starts; each check is then a dict look-up. Start
     requests (feeds, sitemaps, start pages) always go through. Due articles are
     requested even when no feed lists them any more, so a story that develops
-    after it dropped off the feed is still caught. The spider's ``recrawl_rules``
-    attribute (set by ``run_crawl``) is the policy; default rules otherwise.
+    after it dropped off the feed is still caught. The crawl context's
+    ``recrawl_rules`` are the policy.
     """
 
-    def __init__(self, crawler: Crawler, database_url: str) -> None:
+    def __init__(self, crawler: Crawler, context: CrawlContext, store: CrawlStore) -> None:
         super().__init__(crawler)
-        self.database_url = database_url
+        self.source = context.source.name
+        self.store = store
+        self.policy = RecrawlPolicy(context.recrawl_rules)
         self.known: dict[str, _Known] = {}
-        self.policy = RecrawlPolicy(DEFAULT_RECRAWL)
         self.now = utcnow()
         self.skipped: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecrawlMiddleware:
-        url = crawler.settings.get("NEWSARCHIVE_DATABASE_URL")
-        if not url:
-            raise NotConfigured("NEWSARCHIVE_DATABASE_URL is not set")
-        return cls(crawler, url)
+        return cls(crawler, crawl_context(crawler), crawl_store(crawler))
 
-    def _load(self, source: str) -> dict[str, _Known]:
-        engine = create_archive_engine(self.database_url)
-        try:
-            known: dict[str, _Known] = {}
-            for article in iter_known_articles(engine, source):
-                entry = _Known(article.url, article.first_seen_at, article.last_fetched_at)
-                # Feeds link the URL a story was fetched from; the archive keys it by
-                # its canonical URL. Either one identifies it.
-                known[article.canonical_url] = entry
-                known[canonical_url(article.url)] = entry
-            return known
-        finally:
-            engine.dispose()
+    def _load(self) -> dict[str, _Known]:
+        known: dict[str, _Known] = {}
+        for article in self.store.known_articles(self.source):
+            entry = _Known(article.url, article.first_seen_at, article.last_fetched_at)
+            # Feeds link the URL a story was fetched from; the archive keys it by
+            # its canonical URL. Either one identifies it.
+            known[article.canonical_url] = entry
+            known[canonical_url(article.url)] = entry
+        return known
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         spider = self.crawler.spider
         assert spider is not None
-        self.policy = RecrawlPolicy(getattr(spider, "recrawl_rules", None) or DEFAULT_RECRAWL)
         self.now = utcnow()
-        self.known = await asyncio.to_thread(self._load, spider.source.name)
+        try:
+            self.known = await asyncio.to_thread(self._load)
+        except StorageError as exc:
+            # Unknown articles are all fetched: more requests, nothing missed.
+            logger.error("[%s] could not load known articles: %s", self.source, exc)
         async for request in start:
             yield request
         due = sorted({k.url for k in self.known.values() if self._due(k)})
         if self.known:
             logger.info(
                 "[%s] %d known articles, %d due for a re-fetch",
-                spider.source.name,
+                self.source,
                 len({id(k) for k in self.known.values()}),
                 len(due),
             )
         for url in due:
-            yield spider.article_request(url)
+            yield spider.article_request(url)  # type: ignore[attr-defined]
 
     def _due(self, known: _Known) -> bool:
         return self.policy.is_due(known.first_seen_at, known.last_fetched_at, self.now)

@@ -1,10 +1,11 @@
 """Re-run today's extraction and dedupe over archived responses, without fetching anything.
 
-For each article's latest version the response is read back (WARC file, or the
-zlib column for versions stored before WARC), extracted with the current code
-and the source's learned template, and stored through ``save_article``: a new
-version appears only where the cleaned text changed, and duplicates are linked
-as in a crawl.
+Each article's latest archived response (WARC file, or the zlib column for
+versions stored before WARC) goes through the same per-page path as a crawl
+(:func:`.pages.archive_page`): the is-this-a-story rule, the source's learned
+template with the configured minimum, identity and dedupe. A new version
+appears only where the cleaned text changed; duplicates are linked as in a
+crawl. By default only versions an older extractor produced are re-extracted.
 """
 
 from __future__ import annotations
@@ -14,21 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsarchive.config import Config
-from newsarchive.similarity import signature
-from newsarchive.storage import (
-    Outcome,
-    create_archive_engine,
-    ensure_schema,
-    read_session,
-    save_article,
-    write_session,
-)
-from newsarchive.storage.raw import archived_responses
-from newsarchive.storage.templates import load_template
+from newsarchive.storage import CrawlStore, Outcome
+from newsarchive.storage.warc import WarcLocation
 
-from .extraction import extract_article
-from .pipelines.dedupe import content_hash
-from .pipelines.store import fetched_article
+from .extraction import EXTRACTOR_VERSION
+from .pages import FetchedPage, NotAStory, archive_page
+from .settings import NEWSARCHIVE_DEFAULTS, crawl_settings
 
 logger = logging.getLogger(__name__)
 
@@ -40,55 +32,69 @@ class ReprocessSummary:
     examined: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: {o.value: 0 for o in Outcome})
     empty: int = 0
-    """Responses the current extraction finds no text in: left as they are."""
+    """Responses in which the current extraction finds no story: left as they are."""
+    current: int = 0
+    """Versions the current extractor produced already: not re-extracted."""
 
 
 def reprocess(
-    config: Config, *, source: str | None = None, since: datetime | None = None
+    config: Config,
+    *,
+    source: str | None = None,
+    since: datetime | None = None,
+    everything: bool = False,
 ) -> ReprocessSummary:
-    """Re-extract the latest version of every article (of ``source``, fetched since ``since``)."""
-    engine = create_archive_engine(config.database_url)
-    ensure_schema(engine)
+    """Re-extract the latest version of every article (of ``source``, fetched since ``since``)
+    that an older extractor produced, or of every article with ``everything``."""
+    settings = crawl_settings(config)
+    min_pages = settings.getint(
+        "NEWSARCHIVE_TEMPLATE_MIN_PAGES",
+        NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_TEMPLATE_MIN_PAGES"],  # type: ignore[arg-type]
+    )
     summary = ReprocessSummary()
     templates: dict[str, dict[int, int]] = {}
-    threshold = config.dedupe.near_duplicate_threshold
-    try:
-        with read_session(engine) as reader:
-            for response in archived_responses(reader, config.warc_dir, source=source, since=since):
-                summary.examined += 1
-                if response.source not in templates:
-                    templates[response.source] = load_template(engine, response.source)
-                extraction = extract_article(
-                    response.body,
+    with CrawlStore(
+        config.database_url, near_duplicate_threshold=config.dedupe.near_duplicate_threshold
+    ) as store:
+        store.migrate()
+        for response in store.archived_responses(config.warc_dir, source=source, since=since):
+            summary.examined += 1
+            if not everything and response.extractor_version == EXTRACTOR_VERSION:
+                summary.current += 1
+                continue
+            if response.source not in templates:
+                templates[response.source] = store.template(response.source)
+            page = FetchedPage(
+                source=response.source,
+                url=response.url,
+                body=response.body,
+                declared_encoding=response.declared_encoding,
+                fetched_at=response.fetched_at,
+                # The archive holds it as a story already: the site listed it or it
+                # looked like one, and the rule for listed pages applies.
+                listed=True,
+                crawl_run_id=response.crawl_run_id,
+                warc=(
+                    WarcLocation(response.warc_file, response.warc_offset)
+                    if response.warc_file is not None and response.warc_offset is not None
+                    else None
+                ),
+                # The story keeps its identity even if the page's canonical link
+                # reads differently to the new extractor.
+                canonical_url=response.canonical_url,
+            )
+            try:
+                outcome = archive_page(page, store, templates[response.source], min_pages)
+            except NotAStory:
+                summary.empty += 1
+                logger.warning(
+                    "[%s] article %d: no story extracted now from %s",
+                    response.source,
+                    response.article_id,
                     response.url,
-                    declared_encoding=response.declared_encoding,
-                    template=templates[response.source],
                 )
-                if not extraction.text:
-                    summary.empty += 1
-                    logger.warning("article %d: no text extracted now", response.article_id)
-                    continue
-                fetched = fetched_article(
-                    extraction,
-                    source=response.source,
-                    url=response.url,
-                    # The story keeps its identity even if the page's canonical link reads
-                    # differently to the new extractor.
-                    canonical_url=response.canonical_url,
-                    content_hash=content_hash(extraction.text),
-                    raw_html=None if response.warc_file else response.body,
-                    raw_encoding=response.declared_encoding,
-                    fetched_at=response.fetched_at,
-                    crawl_run_id=response.crawl_run_id,
-                    minhash=signature(extraction.text),
-                    warc_file=response.warc_file,
-                    warc_offset=response.warc_offset,
-                )
-                with write_session(engine) as session:
-                    outcome = save_article(session, fetched, near_duplicate_threshold=threshold)
-                summary.outcomes[outcome.value] += 1
-                if outcome is not Outcome.UNCHANGED:
-                    logger.info("article %d: %s", response.article_id, outcome.value)
-    finally:
-        engine.dispose()
+                continue
+            summary.outcomes[outcome.value] += 1
+            if outcome is not Outcome.UNCHANGED:
+                logger.info("[%s] article %d: %s", response.source, response.article_id, outcome)
     return summary

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from scrapy.crawler import Crawler, CrawlerProcess
 
 from newsarchive.config import Config, SourceConfig
-from newsarchive.storage import create_archive_engine, ensure_schema
-from newsarchive.storage.locks import source_lock
-from newsarchive.storage.runs import finish_run, mark_stale_runs_interrupted, start_run
+from newsarchive.storage import CrawlStore
+from newsarchive.storage.runs import RunCounters, RunStatus
 
+from .context import CrawlContext, bind_context
 from .settings import crawl_settings
 from .spiders.news import NewsSpider
 
@@ -29,43 +29,40 @@ NOISY_LOGGERS = (
 )
 
 # Scrapy's finish reasons and the crawl_runs status each one means.
-FINISH_STATUS = {"finished": "ok", "shutdown": "interrupted", "closespider_timeout": "timeout"}
+FINISH_STATUS = {
+    "finished": RunStatus.OK,
+    "shutdown": RunStatus.INTERRUPTED,
+    "closespider_timeout": RunStatus.TIMEOUT,
+}
+BUSY = "busy"
+"""A summary's status when another process was crawling the source: no run was made."""
+
+# The crawl's Scrapy stats behind each run counter (pages and errors are summed).
+COUNTER_STATS = {
+    "not_modified": "newsarchive/not_modified",
+    "skipped": "newsarchive/skipped",
+    "new": "newsarchive/new",
+    "updated": "newsarchive/updated",
+    "unchanged": "newsarchive/unchanged",
+    "duplicates": "newsarchive/duplicates",
+}
 
 
-@dataclass(frozen=True)
-class CrawlSummary:
+@dataclass(frozen=True, kw_only=True)
+class CrawlSummary(RunCounters):
     """The outcome of one source's crawl, as printed and stored in ``crawl_runs``.
 
-    ``status`` is a crawl_runs status, or ``busy`` (with no run) when another
+    ``status`` is a :class:`RunStatus`, or :data:`BUSY` (with no run) when another
     process was crawling the source and this crawl skipped it.
     """
 
     source: str
     run_id: int | None
     status: str
-    pages: int
-    new: int
-    updated: int
-    unchanged: int
-    duplicates: int
-    errors: int
-    not_modified: int = 0
-    """Conditional requests answered 304 (not counted in ``pages``)."""
-    skipped: int = 0
-    """Known articles not requested: the recrawl policy said they were not due."""
     error: str | None = None
 
-    def counters(self) -> dict[str, int]:
-        return {
-            "pages": self.pages,
-            "not_modified": self.not_modified,
-            "skipped": self.skipped,
-            "new": self.new,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "duplicates": self.duplicates,
-            "errors": self.errors,
-        }
+    def counters(self) -> RunCounters:
+        return RunCounters.of(self)
 
 
 def _summarise(
@@ -79,10 +76,10 @@ def _summarise(
     reason = stats.get("finish_reason", "not started")
     if reason == "not started" and stop_requested:
         reason = "shutdown"  # told to stop before its spider opened: nothing went wrong
-    status = FINISH_STATUS.get(reason, "failed")
+    status = FINISH_STATUS.get(reason, RunStatus.FAILED)
     spider_exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
     errors = stat("newsarchive/errors") + spider_exceptions
-    error = None if status in ("ok", "interrupted") else f"crawl ended: {reason}"
+    error = None if status in (RunStatus.OK, RunStatus.INTERRUPTED) else f"crawl ended: {reason}"
     # A 304 (conditional refetch) or a redirect is the site answering, too.
     answered = sum(
         v
@@ -90,23 +87,19 @@ def _summarise(
         if k.startswith("downloader/response_status_count/")
         and k.rsplit("/", 1)[1][:1] in ("2", "3")
     )
-    if status == "ok" and errors and not answered:
+    if status is RunStatus.OK and errors and not answered:
         # Every request failed: the site is down or refusing us. Calling that
         # "ok" would hide a broken source from `status` and the daemon's backoff.
-        status, error = "failed", f"no page could be fetched ({errors} errors); is the site down?"
+        status = RunStatus.FAILED
+        error = f"no page could be fetched ({errors} errors); is the site down?"
     return CrawlSummary(
         source=source,
         run_id=run_id,
         status=status,
-        pages=stat("response_received_count"),
-        new=stat("newsarchive/new"),
-        updated=stat("newsarchive/updated"),
-        unchanged=stat("newsarchive/unchanged"),
-        duplicates=stat("newsarchive/duplicates"),
-        errors=errors,
-        not_modified=stat("newsarchive/not_modified"),
-        skipped=stat("newsarchive/skipped"),
         error=error,
+        pages=stat("response_received_count"),
+        errors=errors,
+        **{counter: stat(key) for counter, key in COUNTER_STATS.items()},
     )
 
 
@@ -130,8 +123,23 @@ def run_crawl(
     Scrapy's reactor cannot restart, so call this at most once per process (the
     daemon runs each crawl in a child process).
     """
-    engine = create_archive_engine(config.database_url)
-    ensure_schema(engine)
+    # One engine for the whole process: every source's crawl, its lock and its run.
+    with CrawlStore(
+        config.database_url, near_duplicate_threshold=config.dedupe.near_duplicate_threshold
+    ) as store:
+        store.migrate()
+        summaries = _crawl(config, sources, store, overrides, on_run_started, stop_requested)
+    return [summaries[s.name] for s in sources]
+
+
+def _crawl(
+    config: Config,
+    sources: list[SourceConfig],
+    store: CrawlStore,
+    overrides: dict[str, object] | None,
+    on_run_started: Callable[[str, int], None] | None,
+    stop_requested: Callable[[], bool] | None,
+) -> dict[str, CrawlSummary]:
     settings = crawl_settings(config)
     settings.setdict(overrides or {}, priority="cmdline")
     process = CrawlerProcess(settings)
@@ -147,27 +155,31 @@ def run_crawl(
     # can take a row of ours for a stale one.
     with contextlib.ExitStack() as locks:
         for source in sources:
-            if not locks.enter_context(source_lock(engine, source.name)):
+            if not locks.enter_context(store.source_lock(source.name)):
                 logger.warning("[%s] skipped: another process is crawling this source", source.name)
-                summaries[source.name] = CrawlSummary(source.name, None, "busy", 0, 0, 0, 0, 0, 0)
+                summaries[source.name] = CrawlSummary(source=source.name, run_id=None, status=BUSY)
                 continue
-            stale = mark_stale_runs_interrupted(engine, source.name)
+            stale = store.mark_stale_runs_interrupted(source.name)
             if stale:
                 logger.warning(
                     "[%s] run(s) %s were left running by a killed crawl: marked interrupted",
                     source.name,
                     ", ".join(map(str, stale)),
                 )
-            run_id = start_run(engine, source.name)
+            run_id = store.start_run(source.name)
             if on_run_started is not None:
                 on_run_started(source.name, run_id)
             crawler = process.create_crawler(NewsSpider)
-            process.crawl(
+            bind_context(
                 crawler,
-                source=source,
-                crawl_run_id=run_id,
-                recrawl_rules=config.recrawl_rules(source),
+                CrawlContext(
+                    source=source,
+                    store=store,
+                    run_id=run_id,
+                    recrawl_rules=tuple(config.recrawl_rules(source)),
+                ),
             )
+            process.crawl(crawler)
             started.append((source, run_id, crawler))
             logger.info("[%s] crawl started (run %d)", source.name, run_id)
         if started:
@@ -176,14 +188,13 @@ def run_crawl(
         for source, run_id, crawler in started:
             stopped = stop_requested() if stop_requested is not None else False
             summary = _summarise(source.name, run_id, crawler, stop_requested=stopped)
-            finish_run(engine, run_id, summary.status, summary.counters(), summary.error)
+            store.finish_run(run_id, summary.status, summary.counters(), summary.error)
             logger.info(
                 "[%s] crawl %s (run %d): %s",
                 source.name,
                 summary.status,
                 run_id,
-                ", ".join(f"{k}={v}" for k, v in summary.counters().items()),
+                ", ".join(f"{k}={v}" for k, v in summary.counters().as_dict().items()),
             )
             summaries[source.name] = summary
-    engine.dispose()
-    return [summaries[s.name] for s in sources]
+    return summaries

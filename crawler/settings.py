@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import os
+
 from scrapy.settings import Settings
 
 from newsarchive import __version__
 from newsarchive.config import Config
 
+from .extraction import TEMPLATE_MIN_PAGES
+
 PIPELINES = "newsarchive.crawler.pipelines"
+
+# newsarchive's own settings, each declared here once with its default. They
+# can be set in the config's [scrapy] table like any Scrapy setting;
+# components read them with ``settings.get…(NAME, NEWSARCHIVE_DEFAULTS[NAME])``.
+NEWSARCHIVE_DEFAULTS: dict[str, object] = {
+    # Extraction is the crawl's CPU cost: in other processes it runs on the
+    # other cores while this one downloads and stores. 0 extracts in-process.
+    "NEWSARCHIVE_EXTRACT_PROCESSES": max(0, min(4, (os.cpu_count() or 1) - 1)),
+    # Learn and strip each source's template (lines recurring on its stories).
+    "NEWSARCHIVE_TEMPLATE_LEARNING": True,
+    # A line seen on this many distinct stories of a source is template.
+    "NEWSARCHIVE_TEMPLATE_MIN_PAGES": TEMPLATE_MIN_PAGES,
+    # Learned counts are written every this many new stories (and at the end),
+    # so a killed crawl loses little and the database sees few transactions.
+    "NEWSARCHIVE_TEMPLATE_FLUSH_PAGES": 200,
+    # Where responses are archived as WARC files; None archives none.
+    "NEWSARCHIVE_WARC_DIR": None,
+    # A WARC file is closed and a new one started at this size.
+    "NEWSARCHIVE_WARC_MAX_SIZE": 1_000_000_000,
+}
 
 DEFAULTS: dict[str, object] = {
     "BOT_NAME": "newsarchive",
@@ -62,18 +86,13 @@ def crawl_settings(config: Config) -> Settings:
     """Settings for a crawl under ``config``; keys in its ``[scrapy]`` table win."""
     settings = Settings()
     settings.setdict(DEFAULTS, priority="project")
+    settings.setdict(NEWSARCHIVE_DEFAULTS, priority="project")
     settings.set(
         "USER_AGENT",
         f"newsarchive/{__version__} (+{config.crawl.contact_url})",
         priority="project",
     )
     settings.set("DEPTH_LIMIT", config.crawl.depth_limit, priority="project")
-    settings.set("NEWSARCHIVE_DATABASE_URL", config.database_url, priority="project")
-    settings.set(
-        "NEWSARCHIVE_NEAR_DUPLICATE_THRESHOLD",
-        config.dedupe.near_duplicate_threshold,
-        priority="project",
-    )
     settings.set("NEWSARCHIVE_WARC_DIR", str(config.warc_dir), priority="project")
     settings.set("NEWSARCHIVE_WARC_MAX_SIZE", config.archive.max_warc_size, priority="project")
     settings.setdict(config.scrapy, priority="cmdline")

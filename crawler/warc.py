@@ -12,12 +12,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from scrapy import Request, Spider, signals
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from newsarchive.storage.warc import WarcWriter
+
+from .context import CrawlContext, crawl_context
+from .settings import NEWSARCHIVE_DEFAULTS
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +36,8 @@ def _headers(headers: object) -> list[tuple[str, str]]:
 class WarcArchiveMiddleware:
     """Writes request + response records of every 2xx response to ``NEWSARCHIVE_WARC_DIR``."""
 
-    def __init__(self, crawler: Crawler, directory: Path, max_size: int) -> None:
-        self.crawler = crawler
+    def __init__(self, context: CrawlContext, directory: Path, max_size: int) -> None:
+        self.context = context
         self.directory = directory
         self.max_size = max_size
         self.writer: WarcWriter | None = None
@@ -44,15 +47,17 @@ class WarcArchiveMiddleware:
         directory = crawler.settings.get("NEWSARCHIVE_WARC_DIR")
         if not directory:
             raise NotConfigured("NEWSARCHIVE_WARC_DIR is not set")
-        max_size = crawler.settings.getint("NEWSARCHIVE_WARC_MAX_SIZE", 1_000_000_000)
-        middleware = cls(crawler, Path(directory), max_size)
+        max_size = crawler.settings.getint(
+            "NEWSARCHIVE_WARC_MAX_SIZE",
+            NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_WARC_MAX_SIZE"],  # type: ignore[arg-type]
+        )
+        middleware = cls(crawl_context(crawler), Path(directory), max_size)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
-    def spider_opened(self, spider: Spider) -> None:
-        source = getattr(getattr(spider, "source", None), "name", spider.name)
-        run_id = getattr(spider, "crawl_run_id", None)
+    def spider_opened(self) -> None:
+        source, run_id = self.context.source.name, self.context.run_id
         self.writer = WarcWriter(
             self.directory,
             max_size=self.max_size,
@@ -60,7 +65,7 @@ class WarcArchiveMiddleware:
             info={"isPartOf": f"newsarchive crawl run {run_id} of source {source}"},
         )
 
-    def spider_closed(self, spider: Spider) -> None:
+    def spider_closed(self) -> None:
         if self.writer is not None:
             self.writer.close()
 

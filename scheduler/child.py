@@ -123,7 +123,7 @@ def main() -> int:
     # The daemon logs each crawl's start and finish itself, with the same counters.
     logging.getLogger("newsarchive.crawler.run").setLevel(logging.WARNING)
 
-    from newsarchive.crawler.run import run_crawl
+    from newsarchive.crawler.run import BUSY, run_crawl
 
     summaries = run_crawl(
         config,
@@ -132,7 +132,7 @@ def main() -> int:
         on_run_started=_report_run,
         stop_requested=_stop_requested.is_set,
     )
-    return EXIT_BUSY if summaries[0].status == "busy" else EXIT_CRAWLED
+    return EXIT_BUSY if summaries[0].status == BUSY else EXIT_CRAWLED
 
 
 if __name__ == "__main__":

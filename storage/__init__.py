@@ -12,6 +12,7 @@ if __name__ != "newsarchive.storage":
 
 from .archive import Archive, ArticleRecord
 from .articles import EXPORT_FIELDS, FetchedArticle, Outcome, iter_articles, save_article
+from .crawl_store import CrawlStore, StorageError
 from .engine import create_archive_engine, read_session, write_session
 from .schema import ensure_schema
 
@@ -19,8 +20,10 @@ __all__ = [
     "EXPORT_FIELDS",
     "Archive",
     "ArticleRecord",
+    "CrawlStore",
     "FetchedArticle",
     "Outcome",
+    "StorageError",
     "create_archive_engine",
     "ensure_schema",
     "iter_articles",

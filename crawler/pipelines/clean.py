@@ -3,8 +3,8 @@
 It also learns the source's template as pages pass: every text line of a new
 story is hashed and counted, and lines that recur on many of the source's
 stories (menus, share bars, "Follow us" boxes that slipped past extraction) are
-stripped from the pages that follow.  What is learned is kept in the database
-(``storage.templates``), so the next crawl starts where this one stopped.
+stripped from the pages that follow.  What is learned is kept in the archive
+(``CrawlStore.template``), so the next crawl starts where this one stopped.
 """
 
 from __future__ import annotations
@@ -22,25 +22,17 @@ from concurrent.futures.process import BrokenProcessPool
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from newsarchive.storage.engine import create_archive_engine
-from newsarchive.storage.fetches import iter_known_articles
-from newsarchive.storage.templates import load_template, record_blocks
+from newsarchive.storage import CrawlStore, StorageError
 
-from ..extraction import TEMPLATE_MIN_PAGES, Extraction, extract_article
+from ..context import crawl_context
+from ..extraction import TEMPLATE_MIN_PAGES, Extraction
 from ..items import ArticleItem
+from ..pages import NotAStory, extract_story
+from ..settings import NEWSARCHIVE_DEFAULTS
 from ..urls import canonical_url, story_url
 
 logger = logging.getLogger(__name__)
-
-# A page a feed or sitemap lists is a story by the site's own word, so it
-# needs only some text; a page reached by following links must look like one.
-MIN_LISTED_TEXT = 150
-# Learned counts are written every this many new stories (and at the end), so
-# a killed crawl loses little and the database sees few transactions.
-TEMPLATE_FLUSH_PAGES = 200
 
 
 class TemplateLearner:
@@ -104,114 +96,107 @@ def _exit_with_parent(parent: int) -> None:
 
 
 class CleanPipeline:
-    """Runs :func:`extract_article` on each page; pages that are not stories are dropped.
+    """Extracts each page's story (:func:`.pages.extract_story`); pages that are not stories
+    are dropped.
 
-    With ``NEWSARCHIVE_DATABASE_URL`` set and ``NEWSARCHIVE_TEMPLATE_LEARNING``
-    true (the default), it also learns and strips the source's template
-    (``NEWSARCHIVE_TEMPLATE_MIN_PAGES``: pages a line must recur on).  Database
-    work runs on one worker thread so the reactor keeps downloading.
-    ``NEWSARCHIVE_EXTRACT_PROCESSES`` extraction processes (default: one fewer
-    than the CPUs, at most 4; 0 extracts in the crawl process) do the parsing.
+    When the crawl has an archive and ``NEWSARCHIVE_TEMPLATE_LEARNING`` is on, it
+    also learns and strips the source's template (``NEWSARCHIVE_TEMPLATE_MIN_PAGES``:
+    stories a line must recur on); database work runs on one worker thread so
+    the reactor keeps downloading. ``NEWSARCHIVE_EXTRACT_PROCESSES`` extraction
+    processes do the parsing, started when the first page arrives.
     """
 
-    def __init__(self, crawler: Crawler, engine: Engine | None) -> None:
-        self.crawler = crawler
+    def __init__(self, crawler: Crawler, source: str, store: CrawlStore | None) -> None:
+        settings = crawler.settings
+
+        def setting(name: str) -> int:
+            return settings.getint(name, NEWSARCHIVE_DEFAULTS[name])  # type: ignore[arg-type]
+
         self.stats = crawler.stats
-        self.engine = engine
-        self.min_pages = crawler.settings.getint(
-            "NEWSARCHIVE_TEMPLATE_MIN_PAGES", TEMPLATE_MIN_PAGES
-        )
-        self.flush_pages = crawler.settings.getint(
-            "NEWSARCHIVE_TEMPLATE_FLUSH_PAGES", TEMPLATE_FLUSH_PAGES
-        )
-        workers = crawler.settings.getint(
-            "NEWSARCHIVE_EXTRACT_PROCESSES", max(0, min(4, (os.cpu_count() or 1) - 1))
-        )
-        # Extraction is the crawl's CPU cost; in other processes it runs on the
-        # other cores while this one downloads and stores. Spawned, not forked:
-        # a fork would copy the running reactor and the store's threads.
-        self.processes: ProcessPoolExecutor | None = (
-            ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
-                initargs=(os.getpid(),),
-            )
-            if workers > 0
-            else None
-        )
-        self.source: str | None = None
+        self.source = source
+        self.store = store
+        self.min_pages = setting("NEWSARCHIVE_TEMPLATE_MIN_PAGES")
+        self.flush_pages = setting("NEWSARCHIVE_TEMPLATE_FLUSH_PAGES")
+        self.workers = setting("NEWSARCHIVE_EXTRACT_PROCESSES")
+        self.processes: ProcessPoolExecutor | None = None
         self.learner: TemplateLearner | None = None
         self.executor: ThreadPoolExecutor | None = None
         self.loading: Future[TemplateLearner] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
-        url = crawler.settings.get("NEWSARCHIVE_DATABASE_URL")
-        learn = crawler.settings.getbool("NEWSARCHIVE_TEMPLATE_LEARNING", True)
-        pipeline = cls(crawler, create_archive_engine(url) if url and learn else None)
+        context = crawl_context(crawler)
+        learn = crawler.settings.getbool(
+            "NEWSARCHIVE_TEMPLATE_LEARNING",
+            NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_TEMPLATE_LEARNING"],  # type: ignore[arg-type]
+        )
+        pipeline = cls(crawler, context.source.name, context.store if learn else None)
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     def spider_opened(self) -> None:
-        spider = self.crawler.spider
-        source = getattr(getattr(spider, "source", None), "name", None)
-        if self.engine is None or not source:
+        if self.store is None:
             return
-        self.source = source
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarchive-template")
-        self.loading = self.executor.submit(self._load, source)
+        self.loading = self.executor.submit(self._load, self.store)
 
-    def _load(self, source: str) -> TemplateLearner:
-        assert self.engine is not None
-        counts = load_template(self.engine, source)
+    def _load(self, store: CrawlStore) -> TemplateLearner:
+        counts = store.template(self.source)
         known: set[str] = set()
-        for article in iter_known_articles(self.engine, source):
+        for article in store.known_articles(self.source):
             known.add(article.canonical_url)
             known.add(canonical_url(article.url))
-        logger.info("[%s] template: %d recurring blocks known", source, len(counts))
+        logger.info("[%s] template: %d recurring blocks known", self.source, len(counts))
         return TemplateLearner(counts, known, self.min_pages)
 
     async def _learner(self) -> TemplateLearner | None:
         if self.learner is None and self.loading is not None:
             try:
                 self.learner = await asyncio.wrap_future(self.loading)
-            except SQLAlchemyError as exc:
+            except StorageError as exc:
                 logger.error("[%s] template not loaded, not learning: %s", self.source, exc)
                 self.loading = None
         return self.learner
 
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         learner = await self._learner()
-        extraction = await self._extract(item, learner.template if learner else None)
-        listed_story = item.listed and len(extraction.text) >= MIN_LISTED_TEXT
-        if not extraction.text or not (extraction.is_article or listed_story):
+        try:
+            extraction = await self._extract(item, learner.template if learner else None)
+        except NotAStory as exc:
             self.stats.inc_value("newsarchive/not_article")
-            raise DropItem(f"[{item.source}] not an article: {item.url}", log_level="DEBUG")
+            raise DropItem(str(exc), log_level="DEBUG") from None
         item.extraction = extraction
         if learner is not None:
             self._learn(learner, item, extraction)
         return item
 
+    def _pool(self) -> ProcessPoolExecutor | None:
+        if self.processes is None and self.workers > 0:
+            # Spawned, not forked: a fork would copy the running reactor and the
+            # store's threads.
+            self.processes = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+        return self.processes
+
     async def _extract(self, item: ArticleItem, template: dict[int, int] | None) -> Extraction:
-        args = (item.body, item.url)
-        kwargs = {
-            "declared_encoding": item.declared_encoding,
-            "template": template,
-            "template_min_pages": self.min_pages,
-        }
-        if self.processes is not None:
+        pool = self._pool()
+        if pool is not None:
             try:
-                future = self.processes.submit(extract_article, *args, **kwargs)
+                future = pool.submit(extract_story, item.page, template, self.min_pages)
                 return await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 logger.error("extraction process died; extracting in the crawl process from now on")
+                self.workers = 0
                 self.processes = None
-        return extract_article(*args, **kwargs)  # type: ignore[arg-type]
+        return extract_story(item.page, template, self.min_pages)
 
     def _learn(self, learner: TemplateLearner, item: ArticleItem, extraction: Extraction) -> None:
-        urls = [canonical_url(item.url), story_url(item.url, extraction.canonical_url)]
+        urls = [canonical_url(item.page.url), story_url(item.page.url, extraction.canonical_url)]
         if learner.observe(urls, extraction.blocks):
             self.stats.inc_value("newsarchive/template_pages")
         if learner.pending_pages >= self.flush_pages:
@@ -219,16 +204,16 @@ class CleanPipeline:
 
     def _flush(self, learner: TemplateLearner) -> None:
         pending = learner.take_pending()
-        if pending and self.executor is not None and self.source is not None:
-            self.executor.submit(self._record, self.source, pending)
+        if pending and self.executor is not None:
+            self.executor.submit(self._record, pending)
 
-    def _record(self, source: str, pending: dict[int, int]) -> None:
-        assert self.engine is not None
+    def _record(self, pending: dict[int, int]) -> None:
+        assert self.store is not None
         try:
-            record_blocks(self.engine, source, pending)
-        except SQLAlchemyError as exc:
+            self.store.record_template(self.source, pending)
+        except StorageError as exc:
             # Losing some counts only delays learning; the crawl itself is fine.
-            logger.error("[%s] template counts not stored: %s", source, exc)
+            logger.error("[%s] template counts not stored: %s", self.source, exc)
 
     def spider_closed(self) -> None:
         if self.processes is not None:
@@ -237,5 +222,3 @@ class CleanPipeline:
             self._flush(self.learner)
         if self.executor is not None:
             self.executor.shutdown(wait=True)
-        if self.engine is not None:
-            self.engine.dispose()

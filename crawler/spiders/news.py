@@ -21,7 +21,9 @@ from twisted.python.failure import Failure
 from newsarchive.config import SourceConfig
 
 from ..conditional import NotModified
+from ..context import crawl_context
 from ..items import ArticleItem
+from ..pages import FetchedPage
 from ..urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -99,6 +101,10 @@ class NewsSpider(Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        """The spider of the source in ``crawler``'s crawl context."""
+        context = crawl_context(crawler)
+        kwargs.setdefault("source", context.source)
+        kwargs.setdefault("crawl_run_id", context.run_id)
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         return spider
@@ -177,12 +183,15 @@ class NewsSpider(Spider):
             self._error("not an HTML page (%s)", response.url, ctype)
             return
         yield ArticleItem(
-            source=self.source.name,
-            url=response.url,
-            body=response.body,
-            declared_encoding=_header_charset(response),
-            listed=bool(response.meta.get("listed")),
-            warc=response.meta.get("warc"),
+            FetchedPage(
+                source=self.source.name,
+                url=response.url,
+                body=response.body,
+                declared_encoding=_header_charset(response),
+                listed=bool(response.meta.get("listed")),
+                crawl_run_id=self.crawl_run_id,
+                warc=response.meta.get("warc"),
+            )
         )
         if response.meta.get("follow"):
             for link in self.link_extractor.extract_links(response):

@@ -25,6 +25,9 @@ from twisted.python.failure import Failure
 
 from newsarchive.config import SourceConfig
 from newsarchive.crawler.conditional import NotModified
+from newsarchive.crawler.context import CrawlContext, bind_context
+from newsarchive.crawler.items import ArticleItem
+from newsarchive.crawler.pages import FetchedPage
 from newsarchive.crawler.spiders.news import NewsSpider
 
 # A loopback origin on a non-default port; never contacted.
@@ -41,7 +44,8 @@ def make_spider(**source: Any) -> NewsSpider:
     """
     fields: dict[str, Any] = {"name": "harbour", "start_urls": [f"{BASE}/"], **source}
     crawler: Crawler = get_crawler(NewsSpider)
-    spider = crawler.spidercls.from_crawler(crawler, source=SourceConfig(**fields))
+    bind_context(crawler, CrawlContext(source=SourceConfig(**fields)))
+    spider = crawler.spidercls.from_crawler(crawler)
     crawler.spider = spider
     return spider
 
@@ -50,9 +54,8 @@ def stat(spider: NewsSpider, key: str) -> Any:
     return spider.crawler.stats.get_value(key)
 
 
-def page_of(item: Any) -> Any:
-    """The fetched-page fields of an ArticleItem (flat, or nested under ``.page``)."""
-    return getattr(item, "page", item)
+def page_of(item: ArticleItem) -> FetchedPage:
+    return item.page
 
 
 def fixture(path: str) -> bytes:

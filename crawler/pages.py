@@ -1,0 +1,148 @@
+"""From a fetched page to a stored article: the one path every page takes.
+
+A crawl, ``reprocess`` and an import all hand a :class:`FetchedPage` (bytes,
+headers' charset, URL, fetch time) to the same steps:
+
+1. :func:`extract_story`: the article's text and metadata, with the source's
+   learned template stripped, or :class:`NotAStory`;
+2. :func:`identify`: the story's identity (canonical URL), content hash and
+   MinHash signature;
+3. :func:`stored_article`: the record storage keeps, saved with
+   :meth:`CrawlStore.save_article`.
+
+:func:`archive_page` runs all three. A crawl runs them as its clean, dedupe
+and store pipelines instead, so that extraction can happen in other processes
+and storing on a worker thread while Scrapy keeps downloading; the steps, and
+so the result, are the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from newsarchive.similarity import signature
+from newsarchive.storage import CrawlStore, FetchedArticle, Outcome
+from newsarchive.storage.models import utcnow
+from newsarchive.storage.warc import WarcLocation
+
+from .extraction import EXTRACTOR_VERSION, TEMPLATE_MIN_PAGES, Extraction, extract_article
+from .urls import story_url
+
+# A page a feed or sitemap lists is a story by the site's own word, so it
+# needs only some text; a page reached by following links must look like one.
+MIN_LISTED_TEXT = 150
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """One HTTP response of a source, as fetched (or as archived then)."""
+
+    source: str
+    """Name of the configured source whose crawl fetched the page."""
+    url: str
+    """The URL the page was served from, after redirects."""
+    body: bytes = field(repr=False)
+    """The response body as served (undecoded)."""
+    declared_encoding: str | None = None
+    """The charset named in the Content-Type header, if any (it may be wrong)."""
+    fetched_at: datetime = field(default_factory=utcnow)
+    listed: bool = False
+    """True when a feed or sitemap listed the URL: the site itself calls it a story."""
+    crawl_run_id: int | None = None
+    warc: WarcLocation | None = None
+    """Where the response is archived, if it is (then its body is not stored twice)."""
+    canonical_url: str | None = None
+    """The story's identity when already known (re-extraction keeps it); else derived."""
+
+
+@dataclass(frozen=True)
+class StoryIdentity:
+    """How the archive recognises a story: by URL, by exact text, by near-same text."""
+
+    canonical_url: str
+    content_hash: str
+    """SHA-256 of the cleaned text."""
+    minhash: bytes | None
+    """MinHash signature of the cleaned text; None when it is too short to compare."""
+
+
+class NotAStory(Exception):
+    """The page has no story text: a section front, a tag page, an error page."""
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of the cleaned text: equal for the same story text wherever it was served."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_story(page: FetchedPage, extraction: Extraction) -> Extraction:
+    """``extraction`` if the page is a story, else :class:`NotAStory`."""
+    listed_story = page.listed and len(extraction.text) >= MIN_LISTED_TEXT
+    if not extraction.text or not (extraction.is_article or listed_story):
+        raise NotAStory(f"[{page.source}] not an article: {page.url}")
+    return extraction
+
+
+def extract_story(
+    page: FetchedPage,
+    template: Mapping[int, int] | None = None,
+    template_min_pages: int = TEMPLATE_MIN_PAGES,
+) -> Extraction:
+    """The story on ``page``, without the lines ``template`` says recur on the source's pages."""
+    extraction = extract_article(
+        page.body,
+        page.url,
+        declared_encoding=page.declared_encoding,
+        template=template,
+        template_min_pages=template_min_pages,
+    )
+    return check_story(page, extraction)
+
+
+def identify(page: FetchedPage, extraction: Extraction) -> StoryIdentity:
+    return StoryIdentity(
+        canonical_url=page.canonical_url or story_url(page.url, extraction.canonical_url),
+        content_hash=content_hash(extraction.text),
+        minhash=signature(extraction.text),
+    )
+
+
+def stored_article(
+    page: FetchedPage, extraction: Extraction, identity: StoryIdentity
+) -> FetchedArticle:
+    """The record storage keeps for one fetch of a story."""
+    return FetchedArticle(
+        source=page.source,
+        url=page.url,
+        canonical_url=identity.canonical_url,
+        text=extraction.text,
+        content_hash=identity.content_hash,
+        title=extraction.title,
+        authors=list(extraction.authors),
+        published_at=extraction.published_at,
+        language=extraction.language,
+        # A response archived in a WARC file is kept there, not twice.
+        raw_html=None if page.warc else page.body,
+        raw_encoding=page.declared_encoding,
+        fetched_at=page.fetched_at,
+        crawl_run_id=page.crawl_run_id,
+        minhash=identity.minhash,
+        warc_file=page.warc.file if page.warc else None,
+        warc_offset=page.warc.offset if page.warc else None,
+        extractor_version=EXTRACTOR_VERSION,
+    )
+
+
+def archive_page(
+    page: FetchedPage,
+    store: CrawlStore,
+    template: Mapping[int, int] | None = None,
+    template_min_pages: int = TEMPLATE_MIN_PAGES,
+) -> Outcome:
+    """Extract, identify and store ``page``; raises :class:`NotAStory` for a page with no story
+    and ``StorageError`` when the database refuses it."""
+    extraction = extract_story(page, template, template_min_pages)
+    return store.save_article(stored_article(page, extraction, identify(page, extraction)))

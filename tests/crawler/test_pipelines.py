@@ -1,0 +1,139 @@
+"""The item pipelines, built with ``from_crawler`` and run on a real archive database."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.test import get_crawler
+from sqlalchemy import select
+
+from newsarchive.crawler.extraction import EXTRACTOR_VERSION
+from newsarchive.crawler.items import ArticleItem
+from newsarchive.crawler.pages import FetchedPage
+from newsarchive.crawler.pipelines.clean import CleanPipeline
+from newsarchive.crawler.pipelines.dedupe import DedupePipeline
+from newsarchive.crawler.pipelines.store import StoreFailed, StorePipeline
+from newsarchive.storage import CrawlStore
+from newsarchive.storage.engine import read_session
+from newsarchive.storage.models import Article, ArticleVersion
+from tests.crawler.components import fixture_page, make_crawler, run
+
+STORY = "/news/2024/05/harbour-bridge-reopens.html"
+URL = f"http://127.0.0.1{STORY}"
+
+
+def _page(path: str = STORY, url: str = URL, **kwargs: object) -> ArticleItem:
+    return ArticleItem(FetchedPage(source="harbour", url=url, body=fixture_page(path), **kwargs))
+
+
+class Pipelines:
+    """clean → dedupe → store of one crawl, as Scrapy would run them."""
+
+    def __init__(self, store: CrawlStore | None, **settings: object) -> None:
+        self.crawler = make_crawler(store, run_id=None, settings=settings)
+        self.clean = CleanPipeline.from_crawler(self.crawler)
+        self.dedupe = DedupePipeline.from_crawler(self.crawler)
+        self.store = StorePipeline.from_crawler(self.crawler) if store else None
+        self.clean.spider_opened()
+
+    def process(self, item: ArticleItem) -> ArticleItem:
+        item = run(self.clean.process_item(item))
+        item = self.dedupe.process_item(item)
+        return run(self.store.process_item(item)) if self.store else item
+
+    def close(self) -> None:
+        self.clean.spider_closed()
+        if self.store:
+            self.store.close_spider()
+
+    def stat(self, key: str) -> int:
+        return int(self.crawler.stats.get_value(key, 0))
+
+
+def _versions(store: CrawlStore) -> list[tuple[str, str, str | None, str | None]]:
+    with read_session(store.engine) as session:
+        rows = session.execute(
+            select(
+                Article.canonical_url,
+                ArticleVersion.title,
+                ArticleVersion.extractor_version,
+                ArticleVersion.text,
+            )
+            .join(ArticleVersion, ArticleVersion.article_id == Article.id)
+            .order_by(ArticleVersion.id)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def test_a_story_goes_through_clean_dedupe_store_into_the_archive(store: CrawlStore) -> None:
+    pipelines = Pipelines(store)
+    item = pipelines.process(_page(url=URL + "?utm_source=feed", listed=True))
+    pipelines.close()
+
+    assert item.identity is not None and item.identity.canonical_url == URL
+    (row,) = _versions(store)
+    assert row[0] == URL
+    assert row[1] == "Swing bridge over Kestrel Harbour reopens after eight months of repairs"
+    assert row[2] == EXTRACTOR_VERSION
+    assert "eight months" in row[3]
+    assert pipelines.stat("newsarchive/new") == 1
+
+
+def test_a_page_that_is_not_a_story_is_dropped_and_counted(store: CrawlStore) -> None:
+    pipelines = Pipelines(store)
+    with pytest.raises(DropItem, match="not an article"):
+        pipelines.process(_page("/tag/harbour.html", url="http://127.0.0.1/tag/harbour.html"))
+    pipelines.close()
+    assert _versions(store) == []
+    assert pipelines.stat("newsarchive/not_article") == 1
+
+
+def test_the_same_story_twice_in_one_crawl_is_stored_once(store: CrawlStore) -> None:
+    pipelines = Pipelines(store)
+    pipelines.process(_page(listed=True))
+    with pytest.raises(DropItem, match="already seen in this crawl"):
+        pipelines.process(_page(url=URL + "#comments", listed=True))
+    pipelines.close()
+    assert len(_versions(store)) == 1
+    assert pipelines.stat("newsarchive/duplicates") == 1
+
+
+def test_a_refused_write_is_a_counted_error_and_the_crawl_goes_on(database_url: str) -> None:
+    with CrawlStore(database_url) as unmigrated:  # no tables: every write fails
+        pipelines = Pipelines(unmigrated, NEWSARCHIVE_TEMPLATE_LEARNING=False)
+        with pytest.raises(StoreFailed, match="store failed"):
+            pipelines.process(_page(listed=True))
+        pipelines.close()
+    assert pipelines.stat("newsarchive/errors") == 1
+
+
+def test_lines_recurring_on_the_sources_stories_are_learned_and_stripped(
+    store: CrawlStore,
+) -> None:
+    furniture = "Subscribe to the Harbour Gazette newsletter for the week's stories."
+    body = (
+        "<html><head><title>Story {n}</title></head><body><article><h1>Story {n}</h1>"
+        "<p>{text}</p><p>{furniture}</p></article></body></html>"
+    )
+
+    def story(n: int) -> ArticleItem:
+        text = f"Story number {n} tells of a different harbour event in detail. " * 6
+        html = body.format(n=n, text=text, furniture=furniture).encode()
+        return ArticleItem(
+            FetchedPage(source="harbour", url=f"http://127.0.0.1/s/{n}", body=html, listed=True)
+        )
+
+    pipelines = Pipelines(store, NEWSARCHIVE_TEMPLATE_MIN_PAGES=3)
+    texts = [pipelines.process(story(n)).extraction.text for n in range(5)]  # type: ignore[union-attr]
+    pipelines.close()
+
+    assert [furniture in t for t in texts] == [True, True, True, False, False]
+    learned = store.template("harbour")
+    assert max(learned.values()) == 5  # the furniture line, counted on all five stories
+
+
+def test_without_a_crawl_context_the_components_switch_off() -> None:
+    crawler = get_crawler()
+    for component in (CleanPipeline, StorePipeline):
+        with pytest.raises(NotConfigured):
+            component.from_crawler(crawler)
