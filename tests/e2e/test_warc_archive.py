@@ -33,6 +33,7 @@ warc_dir = "archive-warc"
 AUTOTHROTTLE_ENABLED = false
 DOWNLOAD_TIMEOUT = 1.5
 RETRY_BACKOFF_BASE = 0.2
+NEWSARCHIVE_EXTRACT_PROCESSES = 0
 [[sources]]
 name = "harbour"
 feeds = ["{site.url}/feeds/atom.xml"]
@@ -96,17 +97,20 @@ def test_crawl_writes_valid_warc_that_raw_reads_back(
 def test_reprocess_stores_new_versions_only_where_the_text_changed(
     tmp_path: Path, site_server: FixtureServer, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from newsarchive.crawler import pages
     from newsarchive.crawler import reprocess as module
 
     config_path = crawl(tmp_path, site_server, database_url)
     before = versions(database_url)
-    unchanged = module.reprocess(load_config(config_path))
+    current = module.reprocess(load_config(config_path))  # all made by today's extractor
+    assert (current.examined, current.current) == (len(before), len(before))
+    unchanged = module.reprocess(load_config(config_path), everything=True)
     assert unchanged.examined == len(before)
     assert unchanged.outcomes["updated"] == 0 and unchanged.outcomes["unchanged"] == len(before)
 
     # "A new extractor" that reads one page differently.
     changed_page = site_server.url + "/news/2024/05/council-approves-seawall.html"
-    extract = module.extract_article
+    extract = pages.extract_article
 
     def new_extractor(html, url=None, **kw):
         result = extract(html, url, **kw)
@@ -114,8 +118,8 @@ def test_reprocess_stores_new_versions_only_where_the_text_changed(
             return type(result)(**{**result.__dict__, "text": result.text + "\nCorrection."})
         return result
 
-    monkeypatch.setattr(module, "extract_article", new_extractor)
-    summary = module.reprocess(load_config(config_path), source="harbour")
+    monkeypatch.setattr(pages, "extract_article", new_extractor)
+    summary = module.reprocess(load_config(config_path), source="harbour", everything=True)
     assert summary.outcomes["updated"] == 1
     after = versions(database_url)
     assert after[changed_page][1] == before[changed_page][1] + 1
@@ -123,6 +127,7 @@ def test_reprocess_stores_new_versions_only_where_the_text_changed(
     assert {u: v for u, v in after.items() if u != changed_page} == {
         u: v for u, v in before.items() if u != changed_page
     }
-    again = run_cli("reprocess", config=config_path)  # the unpatched extractor: text changed back
+    # The unpatched extractor: the text changes back.
+    again = run_cli("reprocess", "--all", config=config_path)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["updated"] == 1

@@ -12,14 +12,23 @@ from .context import CommandContext
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Each article's latest archived response is extracted again with the "
-        "current code and the source's learned template; a new version is stored only where "
-        "the cleaned text changed. Prints counts as JSON: examined, empty, new, updated, "
+        "Each article's latest archived response goes again through the crawl's per-page path "
+        "with the current code: the is-this-a-story rule, the source's learned template (with "
+        "the configured NEWSARCHIVE_TEMPLATE_MIN_PAGES), dedupe. Only versions an older "
+        "extractor produced are re-extracted, unless --all. A new version is stored only "
+        "where the cleaned text changed. Prints counts as JSON: examined, current (skipped: "
+        "made by this extractor), empty (no story found now; left as they are), new, updated, "
         "unchanged, duplicate."
     )
     add_source(parser)
     parser.add_argument(
         "--since", type=iso_datetime, metavar="ISO", help="only versions fetched at or after this"
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        dest="everything",
+        help="re-extract every version, also those the current extractor produced",
     )
 
 
@@ -30,5 +39,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
 
     # reprocess opens its own engine: find an unusable database before any work starts.
     ctx.check_database()
-    print_reprocess_summary(reprocess(ctx.config(), source=args.source, since=args.since))
+    summary = reprocess(
+        ctx.config(), source=args.source, since=args.since, everything=args.everything
+    )
+    print_reprocess_summary(summary)
     return ExitCode.OK

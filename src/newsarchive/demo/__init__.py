@@ -12,7 +12,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
-from newsarchive import report
+from newsarchive.cli.output.runs import print_crawl_summary
 from newsarchive.config import parse_config
 from newsarchive.crawler.run import run_crawl
 from newsarchive.storage import create_archive_engine, iter_articles, read_session
@@ -82,7 +82,7 @@ def run_demo(directory: Path, *, log_level: str | None = None) -> int:
             server.shutdown()
 
     print("\nCrawl summary")
-    report.print_crawl_summary(summaries)
+    print_crawl_summary(summaries)
     engine = create_archive_engine(config.database_url)
     with read_session(engine) as session:
         samples = [a for a in iter_articles(session) if a["duplicate_of"] is None][:3]

@@ -66,6 +66,11 @@ def print_prune_report(report: PruneReport, fmt: str = "table", out: TextIO = sy
 
 
 def print_reprocess_summary(summary: ReprocessSummary, out: TextIO = sys.stdout) -> None:
-    """The counts as one JSON object: examined, empty, then each outcome."""
-    record = {"examined": summary.examined, "empty": summary.empty, **summary.outcomes}
+    """The counts as one JSON object: examined, current, empty, then each outcome."""
+    record = {
+        "examined": summary.examined,
+        "current": summary.current,
+        "empty": summary.empty,
+        **summary.outcomes,
+    }
     out.write(json.dumps(record) + "\n")
