@@ -34,6 +34,7 @@ from newsarchive.logformat import LogFormat
 from newsarchive.storage import create_archive_engine, ensure_schema
 from newsarchive.storage.locks import source_lock
 from newsarchive.storage.runs import (
+    RunCounters,
     RunStatus,
     consecutive_failures,
     get_run,
@@ -291,10 +292,7 @@ class Daemon:
             run = get_run(self.engine, run_id)
             if run is None:
                 continue
-            counters = {
-                k: getattr(run, k)
-                for k in ("pages", "new", "updated", "unchanged", "duplicates", "errors")
-            }
+            counters = RunCounters.of(run).as_dict()
             logger.log(
                 logging.INFO
                 if run.status in (RunStatus.OK, RunStatus.INTERRUPTED)

@@ -15,13 +15,13 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from newsarchive.config import DaemonConfig, SourceConfig, schedule_interval_seconds
-from newsarchive.storage.runs import RunRecord, consecutive_failures
+from newsarchive.storage.runs import RunRecord, RunStatus, consecutive_failures
 
 from .cron import crontab_trigger
 
 # Runs that did the crawl's work, for better or worse; an interrupted or
 # still-running row does not make the next run any less due.
-COMPLETED_STATUSES = ("ok", "failed", "timeout")
+COMPLETED_STATUSES = (RunStatus.OK, RunStatus.FAILED, RunStatus.TIMEOUT)
 
 
 def source_trigger(source: SourceConfig) -> BaseTrigger:
