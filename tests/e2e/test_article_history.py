@@ -14,6 +14,8 @@ AUTOTHROTTLE_ENABLED = false
 DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 3
 RETRY_BACKOFF_BASE = 0.1
+# In-process extraction: worker processes cost each of these small crawls seconds.
+NEWSARCHIVE_EXTRACT_PROCESSES = 0
 """
 ROWING = "/news/2024/05/rowing-club-centenary.html"
 FESTIVAL = "/intl/zh-tw-big5-meta.html"
