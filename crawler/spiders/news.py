@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -157,7 +158,7 @@ class NewsSpider(Spider):
             try:
                 with gzip.GzipFile(fileobj=io.BytesIO(body)) as f:
                     body = f.read(MAX_SITEMAP_BYTES)
-            except OSError as exc:
+            except (OSError, EOFError, zlib.error) as exc:  # bad header, cut short, bad deflate
                 self._error("bad gzip sitemap (%s)", response.url, exc)
                 return
         try:

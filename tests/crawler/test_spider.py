@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -302,14 +301,6 @@ def test_gzipped_sitemap_is_read() -> None:
     assert stat(spider, ERRORS) is None
 
 
-# gzip raises zlib.error / EOFError for a damaged stream, and parse_sitemap catches OSError only.
-CORRUPT_GZIP_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=(zlib.error, EOFError),
-    reason="spider bug: a corrupt or truncated gzip sitemap raises out of parse_sitemap",
-)
-
-
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -317,13 +308,11 @@ CORRUPT_GZIP_BUG = pytest.mark.xfail(
         pytest.param(
             b"\x1f\x8b\x08\x00 corrupt deflate stream",
             "bad gzip sitemap",
-            marks=CORRUPT_GZIP_BUG,
             id="corrupt-gzip",
         ),
         pytest.param(
             gzip.compress(fixture("sitemaps/news.xml"))[:-40],
             "bad gzip sitemap",
-            marks=CORRUPT_GZIP_BUG,
             id="truncated-gzip",
         ),
         (b"this is not xml at all", "not a sitemap"),
