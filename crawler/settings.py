@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from scrapy.settings import Settings
 
 from newsarchive import __version__
-from newsarchive.config import Config
 
-from .extraction import TEMPLATE_MIN_PAGES
+if TYPE_CHECKING:  # the config validates [scrapy] against this module: keep it light
+    from newsarchive.config import Config
 
 PIPELINES = "newsarchive.crawler.pipelines"
 
@@ -23,7 +24,7 @@ NEWSARCHIVE_DEFAULTS: dict[str, object] = {
     # Learn and strip each source's template (lines recurring on its stories).
     "NEWSARCHIVE_TEMPLATE_LEARNING": True,
     # A line seen on this many distinct stories of a source is template.
-    "NEWSARCHIVE_TEMPLATE_MIN_PAGES": TEMPLATE_MIN_PAGES,
+    "NEWSARCHIVE_TEMPLATE_MIN_PAGES": 5,
     # Learned counts are written every this many new stories (and at the end),
     # so a killed crawl loses little and the database sees few transactions.
     "NEWSARCHIVE_TEMPLATE_FLUSH_PAGES": 200,

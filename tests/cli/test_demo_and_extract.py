@@ -7,13 +7,14 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.cli_process import TESTS, run_cli
+from tests.cli_process import REPOSITORY, TESTS, run_cli
 
 PAGES = TESTS / "fixtures" / "pages"
 
 
 def test_demo_crawls_the_bundled_site_into_a_fresh_sqlite_file(tmp_path: Path) -> None:
-    result = run_cli("demo", "--dir", str(tmp_path))
+    # From the repository root, where a checkout could shadow the installed package.
+    result = run_cli("demo", "--dir", str(tmp_path), cwd=REPOSITORY)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Crawl summary" in out

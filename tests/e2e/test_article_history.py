@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli_process import run_cli
 from tests.fixture_server import FixtureServer
 
@@ -21,6 +23,14 @@ ROWING = "/news/2024/05/rowing-club-centenary.html"
 FESTIVAL = "/intl/zh-tw-big5-meta.html"
 ADDED = "Late on Sunday the club announced a second regatta for the autumn."
 MARKER = "The oldest competitor was"
+
+
+# A user journey runs once, on SQLite, the embedded default. Each dialect's own code (locks,
+# upserts, search, clusters) is unit-tested on both databases in tests/storage and tests/crawler;
+# running every journey twice only doubled the suite's time.
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url
 
 
 def crawl(config: Path) -> dict:
@@ -40,6 +50,7 @@ def ids(config: Path) -> dict[str, int]:
 def test_changed_story_gets_a_version_and_a_readable_diff(
     tmp_path: Path, fresh_site: FixtureServer, database_url: str
 ) -> None:
+
     config = tmp_path / "newsarchive.toml"
     config.write_text(
         f'[database]\nurl = "{database_url}"\n{SCRAPY}\n'

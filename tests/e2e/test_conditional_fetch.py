@@ -34,6 +34,14 @@ STORIES = [
 ALWAYS = '[[recrawl]]\nyounger_than = "7d"\nevery = "0s"\n'
 
 
+# A user journey runs once, on SQLite, the embedded default. Each dialect's own code (locks,
+# upserts, search, clusters) is unit-tested on both databases in tests/storage and tests/crawler;
+# running every journey twice only doubled the suite's time.
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url
+
+
 def write_config(tmp_path: Path, site: FixtureServer, database_url: str, extra: str = "") -> Path:
     config = tmp_path / "newsarchive.toml"
     config.write_text(

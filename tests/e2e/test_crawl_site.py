@@ -74,6 +74,15 @@ RETRY_BACKOFF_BASE = 0.2
 SMALL_SCRAPY = TEST_SCRAPY + "NEWSARCHIVE_EXTRACT_PROCESSES = 0\n"
 
 
+# A user journey runs once, on PostgreSQL, the production database (the demo tests crawl into
+# SQLite). Each dialect's own code (locks, upserts, search, clusters) is unit-tested on both
+# databases in tests/storage and tests/crawler; running every journey twice only doubled the
+# suite's time.
+@pytest.fixture
+def database_url(pg_url: str) -> str:
+    return pg_url
+
+
 def write_config(tmp_path: Path, site: FixtureServer, database_url: str, extra: str = "") -> Path:
     base = site.url
     path = tmp_path / "newsarchive.toml"
@@ -281,4 +290,7 @@ def test_crawl_with_unreachable_database_fails_with_exit_3(
     config = write_config(tmp_path, site_server, "postgresql+psycopg://nobody@127.0.0.1:1/none")
     result = run_cli("crawl", config=config)
     assert result.returncode == 3
-    assert "database error" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        "newsarchive: database postgresql+psycopg://nobody@127.0.0.1:1/"
+    )
+    assert "unreachable" in result.stderr and "Traceback" not in result.stderr

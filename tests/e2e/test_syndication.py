@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli_process import run_cli
 from tests.fixture_server import FixtureServer
 
@@ -30,6 +32,14 @@ BRIDGE_LEAD = (
 WIRE_LEAD = "KESTREL BAY (Coastal Wire) - Traffic is moving again over the Victoria Swing Bridge,"
 METRO_LEAD = "经过四年多的建设，滨海新城地铁三号线今天正式开通试运营。"
 WIRE_METRO_LEAD = "本报讯（海湾通讯社）滨海新城地铁三号线于今天上午开通试运营。"
+
+
+# A user journey runs once, on PostgreSQL, where two sources' writers really run at once. Each
+# dialect's own code (locks, upserts, search, clusters) is unit-tested on both databases in
+# tests/storage and tests/crawler; running every journey twice only doubled the suite's time.
+@pytest.fixture
+def database_url(pg_url: str) -> str:
+    return pg_url
 
 
 def wire_feed(base: str, paths: list[str]) -> str:
@@ -55,6 +65,7 @@ def syndicate(wire: FixtureServer) -> None:
 def test_edited_copies_on_another_host_link_to_the_originals(
     tmp_path: Path, fresh_site: FixtureServer, database_url: str
 ) -> None:
+
     with FixtureServer(host="127.0.0.2") as wire:
         syndicate(wire)
         wire_url = wire.url

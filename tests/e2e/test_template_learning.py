@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from newsarchive.crawler.extraction import block_hash
 from newsarchive.storage import create_archive_engine
 from newsarchive.storage.templates import load_template
@@ -14,6 +16,14 @@ from tests.fixture_server import FixtureServer
 
 PROMO = "Get the Quayside Courier briefing in your inbox each morning, free of charge, forever."
 SCRAPY = "[scrapy]\nAUTOTHROTTLE_ENABLED = false\nDOWNLOAD_TIMEOUT = 5\nDOWNLOAD_DELAY = 0\n"
+
+
+# A user journey runs once, on SQLite, the embedded default. Each dialect's own code (locks,
+# upserts, search, clusters) is unit-tested on both databases in tests/storage and tests/crawler;
+# running every journey twice only doubled the suite's time.
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url
 
 
 def story(i: int) -> str:

@@ -21,6 +21,14 @@ SITE = Path(__file__).parents[1] / "fixtures" / "site"
 WARCIO = str(Path(sys.executable).with_name("warcio"))
 
 
+# A user journey runs once, on PostgreSQL, the production database. Each dialect's own code
+# (locks, upserts, search, clusters) is unit-tested on both databases in tests/storage and
+# tests/crawler; running every journey twice only doubled the suite's time.
+@pytest.fixture
+def database_url(pg_url: str) -> str:
+    return pg_url
+
+
 def crawl(tmp_path: Path, site: FixtureServer, database_url: str) -> Path:
     config = tmp_path / "newsarchive.toml"
     config.write_text(

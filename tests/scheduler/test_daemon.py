@@ -1,7 +1,7 @@
 """The daemon as an operator runs it: a subprocess, real crawls of the fixture site, signals.
 
-Each test runs on SQLite and PostgreSQL. Sources use "@every 2s" and a small
-feed so crawls take a couple of seconds. A test that stops a crawl part-way
+Each test runs on PostgreSQL (see the database_url fixture below). Sources use
+"@every 2s" and a small feed so crawls take a couple of seconds. A test that stops a crawl part-way
 holds one story's answer back (:class:`Gate`) so the crawl is sure to be
 running, with the other stories stored, when the signal or time limit comes.
 """
@@ -39,11 +39,21 @@ FEED_PAGES = (
     "/intl/ko-euckr-meta.html",
     "/intl/zh-tw-big5-meta.html",
 )
+
+
 FEED_STORIES = len(FEED_PAGES)
 # The story a Gate holds back; the other four are fetched while it waits.
 HELD = "/news/2024/05/rowing-club-centenary.html"
 # Longer than any test holds the gate: the held request must not time out.
 HOLD_SCRAPY = {"DOWNLOAD_TIMEOUT": 60}
+
+
+# A user journey runs once, on PostgreSQL, the production database. Each dialect's own code
+# (locks, upserts, search, clusters) is unit-tested on both databases in tests/storage and
+# tests/crawler; running every journey twice only doubled the suite's time.
+@pytest.fixture
+def database_url(pg_url: str) -> str:
+    return pg_url
 
 
 def runs_of(database_url: str, source: str) -> list:

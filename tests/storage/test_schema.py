@@ -49,5 +49,5 @@ def test_unreachable_database_is_a_clear_error_with_exit_code_3(tmp_path) -> Non
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
     result = run_cli("db", "upgrade", env={"NEWSARCHIVE_DATABASE_URL": url})
     assert result.returncode == 3
-    assert "database error" in result.stderr and "127.0.0.1" in result.stderr
+    assert "unreachable" in result.stderr and "127.0.0.1" in result.stderr
     assert "Traceback" not in result.stderr

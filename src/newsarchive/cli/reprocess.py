@@ -12,10 +12,11 @@ from .context import CommandContext
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Each article's latest archived response goes again through the crawl's per-page path "
-        "with the current code: the is-this-a-story rule, the source's learned template (with "
-        "the configured NEWSARCHIVE_TEMPLATE_MIN_PAGES), dedupe. Only versions an older "
-        "extractor produced are re-extracted, unless --all. A new version is stored only "
+        "Each article's latest archived response goes again through the crawl's per page path "
+        "with the current code: the rule that tells stories from other pages, the source's "
+        "learned template (with the configured NEWSARCHIVE_TEMPLATE_MIN_PAGES), dedupe. Only "
+        "versions an older extractor produced are extracted again, unless --all. A new "
+        "version is stored only "
         "where the cleaned text changed. Prints counts as JSON: examined, current (skipped: "
         "made by this extractor), empty (no story found now; left as they are), new, updated, "
         "unchanged, duplicate."
