@@ -7,6 +7,7 @@ and judging by fetch time would keep anything a recrawl touches forever.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,9 @@ from sqlalchemy.orm import Session
 
 from .engine import writer
 from .models import Article, ArticleVersion, Source
+from .warc import WarcPathError, warc_path
+
+logger = logging.getLogger(__name__)
 
 # Keeps every IN list far below SQLite's bound-parameter limit.
 CHUNK = 500
@@ -61,7 +65,7 @@ def prune_articles(
     and triggers); copies of a removed article stay, no longer linked. A dry run
     performs the very same deletes and rolls them back, so its report is exactly
     what a real run would do. WARC files are deleted only with ``delete_warc``
-    (and never in a dry run), after the commit.
+    (and never in a dry run), after the commit, and only inside ``warc_dir``.
     """
     with Session(writer(engine)) as session:
         transaction = session.begin()
@@ -77,7 +81,11 @@ def prune_articles(
     if delete_warc and not dry_run and warc_dir is not None:
         deleted = []
         for name in report.unreferenced_warc:
-            path = warc_dir / name
+            try:
+                path = warc_path(warc_dir, name)
+            except WarcPathError as exc:
+                logger.warning("%s: not deleted", exc)
+                continue
             if path.is_file():
                 path.unlink()
                 deleted.append(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Article, ArticleVersion, Source, latest_version
-from .warc import WarcLocation, read_response_body
+from .warc import WarcLocation, WarcPathError, read_response_body
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,8 @@ def raw_response(
 ) -> bytes:
     """The response body of an article's version (latest by default) exactly as served.
 
-    LookupError when the article or version does not exist or nothing was kept.
+    LookupError when the article or version does not exist or nothing was kept, and
+    WarcPathError (a LookupError) when its WARC file name leads outside ``warc_dir``.
     """
     article = session.get(Article, article_id)
     if article is None:
@@ -96,7 +100,15 @@ def archived_responses(
     for version_id in list(session.scalars(stmt)):
         version = session.get(ArticleVersion, version_id)
         assert version is not None
-        body = _body(version, warc_dir)
+        try:
+            body = _body(version, warc_dir)
+        except WarcPathError as exc:
+            # One bad row must not stop a reprocess of the whole archive.
+            logger.warning(
+                "article %d version %d skipped: %s", version.article_id, version.version, exc
+            )
+            session.expunge_all()
+            continue
         if body is not None:
             yield ArchivedResponse(
                 article_id=version.article_id,

@@ -181,11 +181,36 @@ def recover_open_files(directory: Path) -> list[Path]:
     return recovered
 
 
+class WarcPathError(LookupError):
+    """A WARC file name (from the database) that leads outside the WARC folder."""
+
+
+def warc_path(directory: Path, name: str) -> Path:
+    """The file ``name`` inside ``directory``; WarcPathError if it would lie anywhere else.
+
+    Names come from database rows, which anyone with write access to the database
+    controls: ``../x``, an absolute path or a symlink out of the folder must never
+    make a reader read, or ``prune --delete-warc`` delete, a file elsewhere.
+    """
+    base = directory.resolve()
+    try:
+        path = (base / name).resolve()
+    except (ValueError, OSError) as exc:  # a NUL byte, a symlink loop
+        raise WarcPathError(f"WARC file {name!r}: unusable name ({exc})") from None
+    if path == base or not path.is_relative_to(base):
+        raise WarcPathError(f"WARC file {name!r} is outside the WARC folder {directory}")
+    return path
+
+
 def read_response_body(directory: Path, location: WarcLocation) -> bytes:
-    """The HTTP payload of the response record at ``location`` (also in a still-open file)."""
-    path = directory / location.file
-    if not path.exists() and (directory / (location.file + OPEN_SUFFIX)).exists():
-        path = directory / (location.file + OPEN_SUFFIX)
+    """The HTTP payload of the response record at ``location`` (also in a still-open file).
+
+    WarcPathError when the location's file name leads outside ``directory``.
+    """
+    path = warc_path(directory, location.file)
+    still_open = warc_path(directory, location.file + OPEN_SUFFIX)
+    if not path.exists() and still_open.exists():
+        path = still_open
     with open(path, "rb") as f:
         f.seek(location.offset)
         record = next(iter(ArchiveIterator(f)), None)
