@@ -8,7 +8,9 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
@@ -65,12 +67,19 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     Deferred, and the first waiter consumes its result: the others get ``None``
     and go through unchecked (a Disallowed page queued beside the home page gets
     fetched). Here each waiter gets its own Deferred relayed from the shared one.
+
+    A robots.txt that cannot be fetched (the site is down) is one WARNING line and
+    a counted ``newsarchive/errors``, like any failed fetch; Scrapy logs an ERROR
+    with a 60-line traceback.
     """
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
-        pending = self._parsers.get(urlparse_cached(request).netloc)
+        netloc = urlparse_cached(request).netloc
+        if netloc not in self._parsers:
+            return await self._fetch_robots(request, netloc)
+        pending = self._parsers[netloc]
         if not isinstance(pending, Deferred):
-            return await super().robot_parser(request)
+            return pending
         waiter: Deferred[RobotParser | None] = Deferred()
 
         def relay(result: RobotParser | None) -> RobotParser | None:
@@ -79,3 +88,34 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
         pending.addCallback(relay)
         return await maybe_deferred_to_future(waiter)
+
+    async def _fetch_robots(self, request: Request, netloc: str) -> RobotParser | None:
+        # Scrapy's RobotsTxtMiddleware.robot_parser for a host's first request, but
+        # for how a failure is reported.
+        self._parsers[netloc] = Deferred()
+        robots_url = f"{urlparse_cached(request).scheme}://{netloc}/robots.txt"
+        robots_request = Request(
+            robots_url,
+            priority=self.DOWNLOAD_PRIORITY,
+            meta={"dont_obey_robotstxt": True},
+            callback=NO_CALLBACK,
+        )
+        assert self.crawler.engine is not None
+        try:
+            response = await self.crawler.engine.download_async(robots_request)
+            await self._parse_robots(response, netloc, request)
+        except Exception as exc:
+            if not isinstance(exc, IgnoreRequest):
+                self._stats.inc_value("newsarchive/errors")
+                source = getattr(getattr(self.crawler.spider, "source", None), "name", None)
+                logger.warning(
+                    "%srobots.txt fetch failed (%s): %s",
+                    f"[{source}] " if source else "",
+                    str(exc) or type(exc).__name__,
+                    robots_url,
+                )
+            self._robots_error(exc, netloc)
+        self._stats.inc_value("robotstxt/request_count")
+        parser = self._parsers[netloc]
+        assert not isinstance(parser, Deferred)  # settled by _parse_robots or _robots_error
+        return parser

@@ -1,14 +1,22 @@
-"""Input a user gets wrong, or an attacker makes up, ends in one line and an exit code."""
+"""Input a user gets wrong, a site that is down, a made-up file: one line, never a traceback."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
+import logging
 import os
 import resource
 import subprocess
 from pathlib import Path
 
+import pytest
+from scrapy import Request
+from scrapy.utils.test import get_crawler
+from twisted.internet.error import ConnectionRefusedError
+
+from newsarchive.crawler.middlewares import SharedRobotsTxtMiddleware
 from tests.cli_process import NEWSARCHIVE, TESTS
 
 PAGE = TESTS / "fixtures" / "pages" / "en_news_article.html"
@@ -42,3 +50,41 @@ def test_extract_stops_a_gzip_bomb_at_the_crawl_size_limit(tmp_path: Path) -> No
     )
     (record,) = (json.loads(out) for out in result.stdout.splitlines())
     assert record["file"] == str(PAGE) and record["text"]
+
+
+class DownEngine:
+    """A Scrapy engine whose every download fails as a closed port's does."""
+
+    def __init__(self) -> None:
+        self.downloads: list[str] = []
+
+    async def download_async(self, request: Request) -> None:
+        self.downloads.append(request.url)
+        raise ConnectionRefusedError()
+
+
+def test_robots_txt_of_a_site_that_is_down_is_one_counted_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True, "USER_AGENT": "test"})
+    crawler.spider = crawler.spidercls.from_crawler(crawler)
+    crawler.engine = engine = DownEngine()  # type: ignore[assignment]
+    mw = SharedRobotsTxtMiddleware.from_crawler(crawler)
+
+    async def two_pages() -> None:
+        await mw.process_request(Request("http://127.0.0.1:9/"))
+        await mw.process_request(Request("http://127.0.0.1:9/news/"))
+
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(two_pages())  # a robots.txt that cannot be had forbids nothing
+    assert engine.downloads == ["http://127.0.0.1:9/robots.txt"]
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.levelname, r.getMessage(), r.exc_info) for r in problems] == [
+        (
+            "WARNING",
+            "robots.txt fetch failed (Connection was refused by other side.): "
+            "http://127.0.0.1:9/robots.txt",
+            None,
+        )
+    ]
+    assert crawler.stats.get_value("newsarchive/errors") == 1
