@@ -172,6 +172,8 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     TIMEOUT = "timeout"
     INTERRUPTED = "interrupted"
+    DEGRADED = "degraded"
+    """Finished, but some articles could not be stored (``store_errors``): not ``ok``."""
 
 
 class CrawlRun(Base):
@@ -211,6 +213,8 @@ class CrawlRun(Base):
     """Conditional requests the server answered 304 Not Modified (not parsed, not stored)."""
     skipped: Mapped[int] = mapped_column(default=0, server_default="0")
     """Known article URLs not requested because the recrawl policy said they were not due."""
+    store_errors: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Stories fetched and extracted that the database refused or could not be reached for."""
 
     source: Mapped[Source] = relationship()
 

@@ -14,6 +14,7 @@ from .engine import read_session, write_session
 from .models import Article, CrawlRun, RunStatus, Source, utcnow
 
 __all__ = [
+    "ANSWERED_STATUSES",
     "COUNTERS",
     "FAILURE_STATUSES",
     "STATUSES",
@@ -38,6 +39,12 @@ class RunCounters:
     unchanged: int = 0
     duplicates: int = 0
     errors: int = 0
+    """Pages that failed: HTTP errors, network errors, unusable content."""
+    store_errors: int = 0
+    """Stories fetched but not stored: the database refused them or could not be reached.
+
+    Apart from ``errors`` because the remedy differs: a page error is the site's,
+    a store error is the archive's own, and the run that had one is not ``ok``."""
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -67,7 +74,12 @@ class RunCounters:
 COUNTERS = RunCounters.names()
 STATUSES = tuple(RunStatus)
 # Outcomes that mean the source is broken; "interrupted" is an operator's stop, not a failure.
+# "degraded" is not one either: the site answered, the archive lost some stories. Backing
+# the source off would only delay fetching those stories again (they are due again, as
+# their validators were not kept); `status` reports it and exits 1 instead.
 FAILURE_STATUSES = (RunStatus.FAILED, RunStatus.TIMEOUT)
+# Outcomes where the site answered the crawl: they end a streak of failures.
+ANSWERED_STATUSES = (RunStatus.OK, RunStatus.DEGRADED)
 STALE_RUN_ERROR = "the crawl process ended without finishing this run"
 
 
@@ -214,13 +226,14 @@ def mark_stale_runs_interrupted(
 def consecutive_failures(runs: list[RunRecord]) -> int:
     """How many of ``runs`` (newest first) failed in a row before the last success.
 
-    Running and interrupted runs neither count nor break the streak.
+    Running and interrupted runs neither count nor break the streak; ok and degraded
+    runs (the site answered) break it.
     """
     streak = 0
     for run in runs:
         if run.status in FAILURE_STATUSES:
             streak += 1
-        elif run.status == RunStatus.OK:
+        elif run.status in ANSWERED_STATUSES:
             break
     return streak
 
