@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 # A write transaction on SQLite starts with BEGIN IMMEDIATE: it takes the write
@@ -15,6 +16,39 @@ from sqlalchemy.orm import Session, sessionmaker
 # with SQLITE_BUSY when it upgrades a read lock mid-transaction.
 WRITE = "newsarchive_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# PostgreSQL: a server that does not answer must cost seconds, not a hung crawl.
+# libpq's connect_timeout bounds connecting; TCP keepalives and tcp_user_timeout
+# notice a connection whose peer vanished without closing it (a cable, a VM).
+PG_CONNECT_TIMEOUT_S = 10
+PG_TCP_ARGS: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,
+}
+
+
+@dataclass(frozen=True)
+class StatementTimeouts:
+    """Server-side limits of one statement, for engines whose statements are all short.
+
+    Not for every engine: a migration or an export may rightly run for minutes.
+    """
+
+    statement_ms: int = 60_000
+    """A statement running longer is cancelled (then retried, see CrawlStore)."""
+    lock_ms: int = 30_000
+    """A row lock waited on for longer (another writer stuck mid-transaction) fails."""
+    idle_in_transaction_ms: int = 300_000
+    """The server ends a session of ours that stalls inside a transaction, freeing its locks."""
+
+    def options(self) -> str:
+        return (
+            f"-c statement_timeout={self.statement_ms} -c lock_timeout={self.lock_ms}"
+            f" -c idle_in_transaction_session_timeout={self.idle_in_transaction_ms}"
+        )
 
 
 def normalise_url(url: str) -> str:
@@ -25,14 +59,35 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def create_archive_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the connection settings the archive relies on for this dialect."""
+def create_archive_engine(
+    url: str, *, timeouts: StatementTimeouts | None = None, **kwargs: Any
+) -> Engine:
+    """An engine with the connection settings the archive relies on for this dialect.
+
+    ``timeouts`` limit each statement on PostgreSQL (SQLite waits busy_timeout for
+    a lock and has no other server to wait on).
+    """
     url = normalise_url(url)
-    if make_url(url).get_backend_name() == "sqlite":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+        own_args = kwargs.get("connect_args", {})
+        kwargs["connect_args"] = {**_pg_connect_args(parsed, timeouts), **own_args}
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _pg_connect_args(url: URL, timeouts: StatementTimeouts | None) -> dict[str, Any]:
+    # What the URL's own query sets wins: an operator's explicit choice.
+    args: dict[str, Any] = {"connect_timeout": PG_CONNECT_TIMEOUT_S, **PG_TCP_ARGS}
+    args = {k: v for k, v in args.items() if k not in url.query}
+    if timeouts is not None:
+        # Later -c options win, so the URL's own options go last.
+        own = url.query.get("options")
+        args["options"] = " ".join([timeouts.options(), *([own] if isinstance(own, str) else [])])
+    return args
 
 
 def _configure_sqlite(engine: Engine) -> None:
