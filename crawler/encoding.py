@@ -12,7 +12,11 @@ pages, and many old pages declare nothing.  The policy here is:
 3. Valid UTF-8 containing non-ASCII text beats any legacy declaration: legacy
    multibyte text is practically never valid UTF-8 by accident, while UTF-8
    bytes frequently decode "successfully" (as mojibake) under GBK or cp1252.
-4. Otherwise a statistical guess (charset_normalizer) on the body.
+4. Otherwise the candidate decodings (charset_normalizer's list, the CJK
+   codecs and the common single-byte web charsets) are scored by how plausible
+   their letters are for a language, and the best one wins (``_plausibility``).
+   A cp1252 declaration that decodes cleanly is the server default, so it loses
+   only to a CJK decoding that scores far better, never to a bare guess.
 
 Decoding never raises; the last resort is UTF-8 with replacement characters.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 
 import charset_normalizer
 
@@ -204,32 +209,302 @@ def _has_non_ascii(body: bytes) -> bool:
 
 
 _CJK_CODECS = ("gb18030", "big5hkscs", "cp932", "euc_jp", "cp949")
+# Legacy charsets still served on the web; charset_normalizer's short list
+# sometimes leaves the right one out (Polish ISO-8859-2 came back as
+# iso8859-10), so they are always scored too.
+_SINGLE_BYTE_CODECS = (
+    "cp1252",
+    "cp1250",
+    "iso8859-2",
+    "cp1251",
+    "koi8-r",
+    "cp1254",
+    "cp1253",
+    "cp1257",
+    "iso8859-15",
+)
+
+# A CJK decoding of a cp1252-declared page must beat the declared decoding by
+# this much: the declaration is evidence, and mojibake CJK never scores near 1.
+_DECLARED_MARGIN = 0.25
+# Only this many non-ASCII characters are scored: enough to tell languages
+# apart, and it bounds the cost on big pages.
+_SCORE_CHARS = 4000
+
+# Non-ASCII letters of the Latin-script languages, lower case.  A decoding's
+# letters are plausible if one language accounts for them; wrong single-byte
+# codecs produce letters no single language uses together (Turkish ş ğ ı read
+# as cp1252 become Icelandic þ ð ý next to Turkish ç ö ü).
+_LATIN_ALPHABETS: tuple[frozenset[str], ...] = tuple(
+    frozenset(letters)
+    for letters in (
+        "äöüßé",  # German
+        "àâæçéèêëîïôœùûüÿ",  # French
+        "áéíñóúü",  # Spanish
+        "áâãàçéêíóôõú",  # Portuguese
+        "àèéìíîòóùú",  # Italian
+        "éëïóöüèáà",  # Dutch
+        "åäöé",  # Swedish, Finnish
+        "æøåé",  # Danish, Norwegian
+        "áðéíóúýþæö",  # Icelandic
+        "ąćęłńóśźż",  # Polish
+        "áčďéěíňóřšťúůýž",  # Czech
+        "áäčďéíĺľňóôŕšťúýž",  # Slovak
+        "áéíóöőúüű",  # Hungarian
+        "ăâîșțşţ",  # Romanian
+        "čćđšž",  # Croatian, Slovene, Bosnian
+        "çğıöşüâîûİ",  # Turkish (İ has no one-letter lower case)
+        "ąčęėįšųūž",  # Lithuanian
+        "āčēģīķļņšūž",  # Latvian
+        "äõöüšž",  # Estonian
+        "àçèéíïòóú",  # Catalan
+    )
+)
+# Between two letters these are part of a word (d’attente, l·l, that—or), not
+# mojibake.
+_IN_WORD_PUNCTUATION = frozenset("’'ʼ‘·-‐–—…“”„«»")
+# What browsers can decode (WHATWG) without a declaration being needed to pick
+# it: DOS code pages (cp850, cp852, cp775) and Mac ones never reach a browser
+# undeclared, yet charset_normalizer proposes them for mojibake and
+# typography-only pages.
+_WEB_SINGLE_BYTE = frozenset(
+    [
+        "cp866",
+        "koi8-r",
+        "koi8-u",
+        "cp874",
+        *(f"cp{n}" for n in range(1250, 1259)),
+        *(f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
+    ]
+)
+_ALPHABETIC_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "HEBREW", "ARABIC", "THAI")
+_TAGS_RE = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<!--.*?-->|<[^>]*>", re.S | re.I)
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+
+
+def _script(ch: str) -> str:
+    if "\uff61" <= ch <= "\uff9f":
+        return "HALFWIDTH"
+    name = unicodedata.name(ch, "")
+    if name.startswith("HANGUL"):
+        return "HANGUL"
+    if name.startswith(("CJK", "HIRAGANA", "KATAKANA")):
+        return "CJK"
+    return name.split(" ", 1)[0]
+
+
+def _common_cjk(ch: str) -> bool:
+    """In GB2312, Big5 level 1 or JIS X 0208 level 1: what real CJK text is made of."""
+    for codec, first, last in (
+        ("gb2312", 0xB0, 0xF7),
+        ("big5", 0xA4, 0xC6),
+        ("shift_jis", 0x88, 0x98),
+    ):
+        try:
+            lead = ch.encode(codec)[0]
+        except UnicodeEncodeError:
+            continue
+        if first <= lead <= last:
+            return True
+    return False
+
+
+def _is_ascii_letter(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+def _cjk_score(ch: str, script: str, prev: str, nxt: str) -> tuple[float, float]:
+    """(good, bad) for one CJK character from its neighbours."""
+    latin_sides = _is_ascii_letter(prev) + _is_ascii_letter(nxt)
+    if latin_sides == 2:
+        # Br點ke: an accented Latin letter and the next ASCII one read as a pair.
+        return 0.0, 1.0
+    if latin_sides == 1 or (script == "CJK" and " " in (prev, nxt)):
+        # Real CJK text has a Latin word (GDP增长) or a space here and there,
+        # not at every other character; Korean alone spaces its words.
+        return 0.0, 0.5
+    if script == "CJK" and not "\u3040" <= ch <= "\u30ff" and not _common_cjk(ch):
+        # Mojibake hanzi are mostly rare ones.
+        return 0.0, 0.0
+    return 1.0, 0.0
+
+
+def _plausibility(text: str) -> float:
+    """How much the non-ASCII characters of decoded HTML look like real text, -1 to 1.
+
+    Each non-ASCII letter of the visible text counts +1 if it is plausible and
+    -1 (or -0.5) if it is a sign of a wrong codec; the score is the mean.
+    Wrong codecs leave characteristic traces: control, private-use and
+    unassigned code points; symbols in the middle of words (cp1257's ³ for
+    Polish ł); half-width katakana (Cyrillic read as Shift_JIS); CJK
+    characters wedged between Latin letters (Br點ke: German read as GBK) or
+    between spaces (Russian words read as GBK pairs), or rare ones; letters of
+    two scripts in one word; case-swapped Cyrillic (KOI8-R read as cp1251 is
+    mostly upper case); and Latin letters no single language uses together.
+    """
+    # Element boundaries become newlines: a space next to a hanzi is evidence
+    # (see _cjk_score), a tag is not.
+    visible = _TAGS_RE.sub("\n", text)
+    good = bad = 0.0
+    total = 0
+    latin: dict[str, int] = {}
+    upper: dict[str, int] = {}
+    lower: dict[str, int] = {}
+    for run in _NON_ASCII_RE.finditer(visible):
+        if total >= _SCORE_CHARS:
+            break
+        for i in range(run.start(), run.end()):
+            ch = visible[i]
+            if ch.isspace():
+                continue
+            prev = visible[i - 1] if i else " "
+            nxt = visible[i + 1] if i + 1 < len(visible) else " "
+            category = unicodedata.category(ch)
+            if ch == "\ufffd" or category in ("Cc", "Co", "Cn", "Cs"):
+                total += 1
+                bad += 1
+                continue
+            if not ch.isalpha():
+                if (
+                    (category[0] in "SN" or (category[0] == "P" and ch not in _IN_WORD_PUNCTUATION))
+                    and prev.isalpha()
+                    and nxt.isalpha()
+                ):
+                    total += 1
+                    bad += 1
+                # Otherwise typography (« » – € ©, 、。) is neutral: it must
+                # not dilute a page's score against a codec that turns it
+                # into letters.
+                continue
+            total += 1
+            script = _script(ch)
+            if script == "HALFWIDTH":
+                bad += 1
+            elif script in ("CJK", "HANGUL"):
+                g, b = _cjk_score(ch, script, prev, nxt)
+                good += g
+                bad += b
+            elif any(n.isalpha() and _script(n) != script for n in (prev, nxt)) and not (
+                script == "LATIN" and all(n.isascii() or _script(n) == "LATIN" for n in (prev, nxt))
+            ):
+                # Two scripts inside one word.
+                bad += 1
+            elif (ch.isupper() and prev.islower()) or (prev.isdigit() and nxt.isdigit()):
+                # theyÆre (’ read as cp850), έΑΦ, 144Ч144: a capital inside a
+                # small-letter word, or a letter inside a number.
+                bad += 1
+            else:
+                if ch.isupper():
+                    upper[script] = upper.get(script, 0) + 1
+                elif ch.islower():
+                    lower[script] = lower.get(script, 0) + 1
+                if script == "LATIN":
+                    low = ch.lower()
+                    key = low if len(low) == 1 else ch
+                    latin[key] = latin.get(key, 0) + 1
+                elif script in _ALPHABETIC_SCRIPTS:
+                    good += 1
+    if latin:
+        # Letters outside the best-fitting language count against the codec.
+        covered = max(
+            sum(n for c, n in latin.items() if c in alphabet) for alphabet in _LATIN_ALPHABETS
+        )
+        good += covered
+        bad += sum(latin.values()) - covered
+    for script, n_upper in upper.items():
+        # Text is mostly lower case; more capitals than small letters is the
+        # signature of a case-swapping mix-up (KOI8-R read as cp1251).
+        if n_upper > lower.get(script, 0):
+            bad += 2 * n_upper
+    if not total:
+        return 0.0
+    return (good - bad) / total
+
+
+def _decode_sample(sample: bytes, codec: str) -> str:
+    # The sample may end in the middle of a multibyte character.
+    return codecs.getincrementaldecoder(codec)(errors="replace").decode(sample, final=False)
+
+
+def _fits(sample: bytes, codec: str) -> bool:
+    if _is_single_byte(codec):
+        try:
+            sample.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            return False
+        return True
+    return _strict(sample, codec)
+
+
+def _detector_order(sample: bytes, only: list[str] | None = None) -> list[str]:
+    """charset_normalizer's candidates, best first, as normalised codec names."""
+    try:
+        matches = charset_normalizer.from_bytes(sample, cp_isolation=only)
+    except Exception:  # the detector is a heuristic; never let it break decoding
+        return []
+    order: list[str] = []
+    for match in matches:
+        codec = normalize_encoding_label(match.encoding)
+        if codec and codec not in order:
+            order.append(codec)
+    return order
+
+
+def _most_plausible(sample: bytes, candidates: list[str]) -> tuple[str | None, float]:
+    """The best-scoring candidate; ties go to the earliest, so order carries the detector's view."""
+    best: str | None = None
+    best_score = -2.0
+    tied: list[str] = []
+    for codec in candidates:
+        try:
+            score = _plausibility(_decode_sample(sample, codec))
+        except LookupError:
+            continue
+        if score > best_score + 1e-9:
+            best, best_score, tied = codec, score, [codec]
+        elif abs(score - best_score) <= 1e-9:
+            tied.append(codec)
+    multibyte = [c for c in tied if not _is_single_byte(c)]
+    if len(multibyte) > 1:
+        # Letter plausibility can't rank one CJK codec against another
+        # (hanzi are hanzi); charset_normalizer's character frequencies can.
+        ranked = [c for c in _detector_order(sample, multibyte) if c in multibyte]
+        if ranked:
+            best = ranked[0]
+    return best, best_score
 
 
 def _guess(body: bytes) -> str | None:
     sample = body[:_DETECT_BYTES]
-    try:
-        best = charset_normalizer.from_bytes(sample).best()
-    except Exception:  # the detector is a heuristic; never let it break decoding
+    order = _detector_order(sample)
+    candidates = [
+        c
+        for c in dict.fromkeys([*order, *_CJK_CODECS, *_SINGLE_BYTE_CODECS])
+        if (c in _CJK_CODECS or c in _WEB_SINGLE_BYTE) and _fits(sample, c)
+    ]
+    # With no web charset fitting, the detector's exotic pick beats nothing.
+    return _most_plausible(sample, candidates)[0] or (order[0] if order else None)
+
+
+def _cjk_behind_default(body: bytes, declared: str) -> str | None:
+    """A CJK codec for a page whose default-like single-byte declaration hides CJK bytes.
+
+    Chinese portals send ``iso-8859-1`` over GBK.  Latin text also often decodes
+    strictly as GBK or Shift_JIS (an accented letter plus the next ASCII letter
+    is a valid pair), so decoding is no evidence: the CJK reading must be far
+    more plausible than the declared one.
+    """
+    sample = body[:_DETECT_BYTES]
+    if sum(1 for b in sample if b >= 0x80) < 20:
         return None
-    if best is None:
+    fitting = [c for c in _CJK_CODECS if _strict(sample, c)]
+    if not fitting:
         return None
-    guess = normalize_encoding_label(best.encoding)
-    # On short or markup-heavy pages the detector sometimes reads GBK as
-    # Cyrillic (ptcp154, cp1251).  Real single-byte text almost never decodes
-    # strictly under a CJK multibyte codec (a lead byte before a space is
-    # invalid), so when one does, let the detector choose among those only.
-    if guess and _is_single_byte(guess) and sum(1 for b in sample if b >= 0x80) >= 20:
-        fitting = [c for c in _CJK_CODECS if _strict(sample, c)]
-        if fitting:
-            try:
-                cjk = charset_normalizer.from_bytes(sample, cp_isolation=fitting).best()
-            except Exception:
-                cjk = None
-            if cjk is not None:
-                return normalize_encoding_label(cjk.encoding) or guess
-            return fitting[0]
-    return guess
+    cjk, score = _most_plausible(sample, fitting)
+    declared_score = _plausibility(_decode_sample(sample, declared))
+    if cjk and score >= declared_score + _DECLARED_MARGIN and _decodes_cleanly(body, cjk):
+        return cjk
+    return None
 
 
 def _strict(sample: bytes, codec: str) -> bool:
@@ -289,14 +564,7 @@ def _detect(body: bytes, declared: str | None) -> str:
                 # iso-8859-1 is many servers' default, not a statement about
                 # the page, and cp1252 decodes almost anything: double-check
                 # that the page isn't really CJK behind it.
-                guess = _guess(body)
-                if (
-                    guess
-                    and not _is_single_byte(guess)
-                    and guess != "utf-8"
-                    and _decodes_cleanly(body, guess)
-                ):
-                    return guess
+                return _cjk_behind_default(body, codec) or codec
             return codec
 
     if utf8:
