@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import codecs
+import json
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsarchive.crawler.encoding import decode_html, detect_encoding, normalize_encoding_label
+from newsarchive.crawler.extraction import extract_article
 
 ZH = "江宁区第三批老旧小区改造工程正式开工，涉及居民楼八十六栋、住户四千余户，预计十月底前完工。"
 ZH_TW = "臺北市政府今天宣布，捷運環狀線北段工程將於明年動工，預計七年後通車，沿線居民期待已久。"
@@ -160,3 +164,93 @@ def test_never_raises(body: bytes, declared: str | None) -> None:
     assert isinstance(text, str)
     assert "\x00" not in text
     assert isinstance(detect_encoding(body, declared), str)
+
+
+# --- legacy single-byte pages (tests/fixtures/encodings) -------------------------------
+
+ENCODINGS = Path(__file__).resolve().parent.parent / "fixtures" / "encodings"
+_MANIFEST = json.loads((ENCODINGS / "cases.json").read_text(encoding="utf-8"))
+LEGACY = [
+    (source, charset)
+    for source, case in _MANIFEST.items()
+    if not source.startswith("#")
+    for charset in case["charsets"]
+]
+# How a page says (or doesn't say) its charset.
+DECLARATIONS = ["header", "meta", "header+meta", "undeclared"]
+
+
+def legacy_page(source: str, declaration: str, charset: str, *, brief: bool = False) -> str:
+    """The fixture page as the server's text; ``brief`` keeps only its first paragraph.
+
+    Briefs matter because short pages give detectors the least evidence: that is
+    where German read as GBK and Czech read as the wrong Latin-2 showed up.
+    """
+    text = (ENCODINGS / source).read_text(encoding="utf-8")
+    if brief:
+        for p in re.findall(r"<p>.*?</p>\n", text)[1:]:
+            text = text.replace(p, "")
+    if declaration in ("meta", "header+meta"):
+        text = text.replace("<head>\n", f'<head>\n<meta charset="{charset}">\n', 1)
+    return text
+
+
+def header_charset(declaration: str, charset: str) -> str | None:
+    return charset if declaration in ("header", "header+meta") else None
+
+
+@pytest.mark.parametrize("brief", [False, True], ids=["article", "brief"])
+@pytest.mark.parametrize("declaration", DECLARATIONS)
+@pytest.mark.parametrize(("source", "charset"), LEGACY)
+def test_legacy_page_decodes_exactly(
+    source: str, charset: str, declaration: str, brief: bool
+) -> None:
+    text = legacy_page(source, declaration, charset, brief=brief)
+    body = text.encode(charset)
+    assert decode_html(body, header_charset(declaration, charset)) == text
+
+
+@pytest.mark.parametrize("declaration", ["header", "undeclared"])
+@pytest.mark.parametrize(("source", "charset"), LEGACY)
+def test_legacy_page_extracts_special_words(source: str, charset: str, declaration: str) -> None:
+    body = legacy_page(source, declaration, charset).encode(charset)
+    result = extract_article(
+        body,
+        f"http://127.0.0.1/{source}",
+        declared_encoding=header_charset(declaration, charset),
+    )
+    missing = [w for w in _MANIFEST[source]["words"] if w not in result.text]
+    assert not missing, result.text
+
+
+def test_latin1_declared_german_is_not_read_as_gbk() -> None:
+    """The issue's case: every accented letter plus the next one is a valid GBK pair."""
+    text = legacy_page("de.html", "header", "ISO-8859-1")
+    assert detect_encoding(text.encode("latin-1"), "iso-8859-1") == "cp1252"
+    assert "Brücke über die Saale eröffnet" in decode_html(text.encode("latin-1"), "iso-8859-1")
+
+
+@pytest.mark.parametrize("declaration", ["header", "meta", "header+meta"])
+@pytest.mark.parametrize(("source", "charset"), LEGACY)
+def test_legacy_declaration_over_utf8_body_is_ignored(
+    source: str, charset: str, declaration: str
+) -> None:
+    # A template that says windows-1250 on a page the CMS writes as UTF-8.
+    text = legacy_page(source, declaration, charset)
+    assert decode_html(text.encode("utf-8"), header_charset(declaration, charset)) == text
+
+
+@pytest.mark.parametrize("header", ["iso-8859-1", "windows-1252"])
+@pytest.mark.parametrize("fixture", ["zh-gbk-meta.html", "zh-gb18030-undeclared.html"])
+def test_default_latin1_header_over_gbk_site_pages(fixture: str, header: str) -> None:
+    """Portals' iso-8859-1 default over GBK bytes still yields the hanzi, not cp1252."""
+    body = (ENCODINGS.parent / "site" / "intl" / fixture).read_bytes()
+    assert detect_encoding(body, header) == "gb18030"
+
+
+@pytest.mark.parametrize(("source", "charset"), LEGACY)
+def test_undeclared_legacy_snippet(source: str, charset: str) -> None:
+    """One paragraph with hardly any markup, as in a feed item or an AJAX fragment."""
+    first = re.findall(r"<p>.*?</p>", (ENCODINGS / source).read_text(encoding="utf-8"))[0]
+    text = f"<html><body>{first}</body></html>"
+    assert decode_html(text.encode(charset)) == text
