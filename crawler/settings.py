@@ -32,6 +32,11 @@ NEWSARCHIVE_DEFAULTS: dict[str, object] = {
     "NEWSARCHIVE_WARC_DIR": None,
     # A WARC file is closed and a new one started at this size.
     "NEWSARCHIVE_WARC_MAX_SIZE": 1_000_000_000,
+    # Discovery documents do not count against DEPTH_LIMIT (which bounds link
+    # following); a sitemap chain is bounded here instead: robots.txt → index →
+    # … → sitemap, this many documents below the configured one. Deeper is a
+    # counted error, so an index that lists itself under new URLs cannot run on.
+    "NEWSARCHIVE_SITEMAP_DEPTH": 5,
 }
 
 DEFAULTS: dict[str, object] = {
@@ -71,6 +76,9 @@ DEFAULTS: dict[str, object] = {
         "newsarchive.crawler.conditional.ConditionalFetchMiddleware": 580,
         # Below retry and redirect: only final 2xx responses, already decompressed.
         "newsarchive.crawler.warc.WarcArchiveMiddleware": 540,
+        # Scrapy's, but a dropped off-site request is a counted WARNING, not DEBUG.
+        "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+        "newsarchive.crawler.offsite.ReportingOffsiteMiddleware": 50,
     },
     "SPIDER_MIDDLEWARES": {
         "newsarchive.crawler.recrawl.RecrawlMiddleware": 800,

@@ -25,12 +25,14 @@ from ..conditional import NotModified
 from ..context import crawl_context
 from ..items import ArticleItem
 from ..pages import FetchedPage
+from ..settings import NEWSARCHIVE_DEFAULTS
 from ..urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
 # Gzipped sitemaps can inflate far beyond their download size.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+SITEMAP_ROOTS = ("urlset", "sitemapindex")
 
 
 class NewsSpider(Spider):
@@ -42,6 +44,7 @@ class NewsSpider(Spider):
     """
 
     name = "news"
+    sitemap_depth_limit: int = NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_SITEMAP_DEPTH"]  # type: ignore[assignment]
 
     def __init__(
         self, source: SourceConfig, crawl_run_id: int | None = None, **kwargs: Any
@@ -65,12 +68,18 @@ class NewsSpider(Spider):
             callback = (
                 self.parse_robots if url.rstrip("/").endswith("/robots.txt") else self.parse_sitemap
             )
-            yield self._request(url, callback)
+            yield self._request(url, callback, sitemap_depth=0)
         for url in self.source.start_urls:
             yield self._request(url, self.parse_page, follow=True)
 
     def _request(
-        self, url: str, callback: Any, *, follow: bool = False, listed: bool = False
+        self,
+        url: str,
+        callback: Any,
+        *,
+        follow: bool = False,
+        listed: bool = False,
+        **meta: Any,
     ) -> Request:
         # Canonical before scheduling: links with tracking junk or fragments are
         # fetched once, by Scrapy's duplicate filter.
@@ -79,7 +88,7 @@ class NewsSpider(Spider):
             callback=callback,
             errback=self.on_error,
             # Conditional: ConditionalFetchMiddleware sends the last crawl's validators.
-            meta={"follow": follow, "listed": listed, "conditional": True},
+            meta={"follow": follow, "listed": listed, "conditional": True, **meta},
         )
 
     def article_request(self, url: str) -> Request:
@@ -87,14 +96,36 @@ class NewsSpider(Spider):
         return self._request(url, self.parse_page, listed=True)
 
     def _requests(
-        self, urls: list[str], callback: Any, *, source_url: str, **kwargs: bool
+        self, urls: list[str], callback: Any, *, source_url: str, **kwargs: Any
     ) -> Iterator[Request]:
-        """Requests for URLs a page, feed or sitemap lists; unusable ones are logged, not fatal."""
+        """Requests for URLs a feed, robots.txt or sitemap lists; unusable ones are logged.
+
+        DEPTH_LIMIT bounds link following only: robots.txt → index → sitemap →
+        story is three hops no matter how shallow the site is, and Scrapy would
+        drop the story at DEBUG level. ``depth_reset`` gives these requests depth
+        0; sitemap chains have their own bound (``NEWSARCHIVE_SITEMAP_DEPTH``).
+        """
         for url in urls:
             if urlsplit(url).scheme not in ("http", "https"):
                 self._error("unusable URL %r listed", source_url, url)
                 continue
-            yield self._request(url, callback, **kwargs)
+            yield self._request(url, callback, depth_reset=True, **kwargs)
+
+    def _sitemap_requests(self, urls: list[str], response: Response) -> Iterator[Request]:
+        """Requests for the sitemaps robots.txt or a sitemap index lists, within the chain bound."""
+        depth = int(response.meta.get("sitemap_depth", 0)) + 1
+        if depth > self.sitemap_depth_limit:
+            # An index listing itself under another URL, or a generator gone wrong.
+            self._error(
+                "sitemap chain deeper than NEWSARCHIVE_SITEMAP_DEPTH=%d, %d sitemaps not read",
+                response.url,
+                self.sitemap_depth_limit,
+                len(urls),
+            )
+            return
+        yield from self._requests(
+            urls, self.parse_sitemap, source_url=response.url, sitemap_depth=depth
+        )
 
     def _error(self, message: str, url: str, *args: Any) -> None:
         self.crawler.stats.inc_value("newsarchive/errors")
@@ -107,6 +138,8 @@ class NewsSpider(Spider):
         kwargs.setdefault("source", context.source)
         kwargs.setdefault("crawl_run_id", context.run_id)
         spider = super().from_crawler(crawler, *args, **kwargs)
+        name = "NEWSARCHIVE_SITEMAP_DEPTH"
+        spider.sitemap_depth_limit = crawler.settings.getint(name, NEWSARCHIVE_DEFAULTS[name])  # type: ignore[arg-type]
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         return spider
 
@@ -150,7 +183,12 @@ class NewsSpider(Spider):
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         urls = list(sitemap_urls_from_robots(response.body, base_url=response.url))
-        yield from self._requests(urls, self.parse_sitemap, source_url=response.url)
+        if not urls:
+            # The source lists this robots.txt as its sitemap: without Sitemap:
+            # lines it discovers nothing, and the crawl would still say "ok".
+            self._error("robots.txt lists no sitemaps", response.url)
+            return
+        yield from self._sitemap_requests(urls, response)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         body = response.body
@@ -161,18 +199,29 @@ class NewsSpider(Spider):
             except (OSError, EOFError, zlib.error) as exc:  # bad header, cut short, bad deflate
                 self._error("bad gzip sitemap (%s)", response.url, exc)
                 return
+        if b"<!ENTITY" in body:
+            # Entities are not expanded (billion laughs), so a <loc> built from
+            # them would be a cut-down, wrong URL: none of its URLs can be trusted.
+            self._error("sitemap declares XML entities, not read", response.url)
+            return
         try:
             sitemap = Sitemap(body)
         except Exception as exc:  # lxml raises several types for garbage
             self._error("not a sitemap (%s)", response.url, exc)
             return
+        if sitemap.type not in SITEMAP_ROOTS:
+            self._error("not a sitemap (root element <%s>)", response.url, sitemap.type)
+            return
         # Sitemaps must hold absolute URLs, but relative ones are common enough to accept.
         urls = [response.urljoin(entry["loc"]) for entry in sitemap if entry.get("loc")]
+        if not urls:
+            self._error("%s lists no URLs", response.url, sitemap.type)
+            return
         logger.info(
             "[%s] sitemap %s lists %d %s", self.source.name, response.url, len(urls), sitemap.type
         )
         if sitemap.type == "sitemapindex":
-            yield from self._requests(urls, self.parse_sitemap, source_url=response.url)
+            yield from self._sitemap_requests(urls, response)
         else:
             yield from self._requests(urls, self.parse_page, source_url=response.url, listed=True)
 

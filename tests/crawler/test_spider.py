@@ -17,6 +17,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
+from scrapy.spidermiddlewares.depth import DepthMiddleware
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
@@ -26,7 +27,9 @@ from newsarchive.config import SourceConfig
 from newsarchive.crawler.conditional import NotModified
 from newsarchive.crawler.context import CrawlContext, bind_context
 from newsarchive.crawler.items import ArticleItem
+from newsarchive.crawler.offsite import ReportingOffsiteMiddleware
 from newsarchive.crawler.pages import FetchedPage
+from newsarchive.crawler.settings import DEFAULTS, NEWSARCHIVE_DEFAULTS
 from newsarchive.crawler.spiders.news import NewsSpider
 
 # A loopback origin on a non-default port; never contacted.
@@ -36,13 +39,13 @@ SPIDER_LOGGER = "newsarchive.crawler.spiders.news"
 ERRORS = "newsarchive/errors"
 
 
-def make_spider(**source: Any) -> NewsSpider:
+def make_spider(settings: dict[str, Any] | None = None, **source: Any) -> NewsSpider:
     """A spider for one source (``name`` and ``start_urls`` defaulted), bound to a fresh crawler.
 
     The one place that knows how a spider gets its source.
     """
     fields: dict[str, Any] = {"name": "harbour", "start_urls": [f"{BASE}/"], **source}
-    crawler: Crawler = get_crawler(NewsSpider)
+    crawler: Crawler = get_crawler(NewsSpider, settings)
     bind_context(crawler, CrawlContext(source=SourceConfig(**fields)))
     spider = crawler.spidercls.from_crawler(crawler)
     crawler.spider = spider
@@ -243,11 +246,17 @@ def test_robots_txt_sitemaps_become_sitemap_requests() -> None:
     ]
 
 
-def test_robots_txt_without_sitemaps_yields_nothing_and_is_no_error() -> None:
-    spider = make_spider()
-    robots = response(f"{BASE}/robots.txt", b"User-agent: *\nDisallow: /private/\n", TextResponse)
+def test_robots_txt_without_sitemaps_is_an_error_with_its_url(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The source lists robots.txt as its sitemap: without Sitemap: lines it
+    # discovers nothing, which must not pass as an "ok" crawl.
+    spider = make_spider(sitemaps=[f"{BASE}/robots.txt"])
+    url = f"{BASE}/robots.txt"
+    robots = response(url, b"User-agent: *\nDisallow: /private/\n", TextResponse)
     assert list(spider.parse_robots(robots)) == []
-    assert stat(spider, ERRORS) is None
+    assert stat(spider, ERRORS) == 1
+    assert warnings_about(caplog, url) == [f"[harbour] robots.txt lists no sitemaps: {url}"]
 
 
 # --- parse_sitemap --------------------------------------------------------------------
@@ -611,3 +620,176 @@ def test_dropped_duplicate_that_is_no_loop_is_not_an_error(
     dropped(spider, f"{BASE}/news/2024/05/old-customs-house-museum.html", redirect_urls)
     assert stat(spider, ERRORS) is None
     assert [r for r in caplog.records if r.name == SPIDER_LOGGER] == []
+
+
+# --- discovery depth ------------------------------------------------------------------
+
+INDEX_OF_ONE = b"""<?xml version="1.0"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <sitemap><loc>%s</loc></sitemap>
+</sitemapindex>"""
+URLSET_OF_ONE = b"""<?xml version="1.0"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <url><loc>%s</loc></url>
+</urlset>"""
+
+
+def answer(request: Request, body: bytes, cls: type[Response] = XmlResponse) -> Response:
+    """The response to a request the spider made, carrying its meta as Scrapy's would."""
+    return cls(url=request.url, body=body, request=request)
+
+
+def through_depth(spider: NewsSpider, response: Response, callback: Any) -> list[Any]:
+    """What ``callback`` makes of ``response``, after Scrapy's DepthMiddleware."""
+    middleware = DepthMiddleware.from_crawler(spider.crawler)
+    return list(middleware.process_spider_output(response, callback(response)))
+
+
+def test_a_sitemap_chain_does_not_count_against_the_link_depth() -> None:
+    story = f"{BASE}/news/2024/05/harbour-bridge-reopens.html"
+    spider = make_spider({"DEPTH_LIMIT": 1}, start_urls=[], sitemaps=[f"{BASE}/robots.txt"])
+    [robots] = start_requests(spider)
+    robots_txt = f"Sitemap: {BASE}/sitemap_index.xml\n".encode()
+    [index] = through_depth(spider, answer(robots, robots_txt, TextResponse), spider.parse_robots)
+    index_body = INDEX_OF_ONE % f"{BASE}/sitemaps/news.xml".encode()
+    [urlset] = through_depth(spider, answer(index, index_body), spider.parse_sitemap)
+    urlset_body = URLSET_OF_ONE % story.encode()
+    [article] = through_depth(spider, answer(urlset, urlset_body), spider.parse_sitemap)
+
+    assert summary([article]) == [(story, "parse_page", False, True)]
+    assert stat(spider, "depth/request_ignored_count") is None
+    # The listed story's own links would be the first link-following hop.
+    [_item, *links] = through_depth(
+        spider, answer(article, fixture("index.html"), HtmlResponse), spider.parse_page
+    )
+    assert links == []  # listed pages are not followed
+
+
+def test_links_followed_from_pages_still_count_against_the_link_depth() -> None:
+    spider = make_spider({"DEPTH_LIMIT": 1})
+    [home] = start_requests(spider)
+    [_item, *links] = through_depth(
+        spider, answer(home, fixture("index.html"), HtmlResponse), spider.parse_page
+    )
+    assert links and {r.meta["depth"] for r in links} == {1}
+    deeper = through_depth(
+        spider, answer(links[0], fixture("index.html"), HtmlResponse), spider.parse_page
+    )
+    assert [type(o) for o in deeper] == [ArticleItem]
+    assert stat(spider, "depth/request_ignored_count") > 0
+
+
+def test_a_sitemap_chain_deeper_than_its_own_bound_is_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    spider = make_spider(
+        {"NEWSARCHIVE_SITEMAP_DEPTH": 2}, start_urls=[], sitemaps=[f"{BASE}/index/0.xml"]
+    )
+    [request] = start_requests(spider)
+    for n in range(1, 3):  # index 0 → index 1 → index 2: two sitemaps below the configured one
+        body = INDEX_OF_ONE % f"{BASE}/index/{n}.xml".encode()
+        [request] = through_depth(spider, answer(request, body), spider.parse_sitemap)
+        assert request.meta["depth"] == 0
+    body = INDEX_OF_ONE % f"{BASE}/index/3.xml".encode()
+    assert through_depth(spider, answer(request, body), spider.parse_sitemap) == []
+    assert stat(spider, ERRORS) == 1
+    assert warnings_about(caplog, f"{BASE}/index/2.xml") == [
+        "[harbour] sitemap chain deeper than NEWSARCHIVE_SITEMAP_DEPTH=2, 1 sitemaps not read: "
+        f"{BASE}/index/2.xml"
+    ]
+
+
+def test_the_sitemap_depth_setting_is_declared_with_its_default() -> None:
+    assert NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_SITEMAP_DEPTH"] == 5
+    assert make_spider().sitemap_depth_limit == 5
+
+
+# --- dropped discovery is visible ------------------------------------------------------
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+  <!ENTITY lol "lol">
+  <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <url><loc>http://127.0.0.1:8123/&lol3;</loc></url>
+  <url><loc>&lol3;</loc></url>
+</urlset>"""
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            b"</urlset>",
+            "urlset lists no URLs",
+        ),
+        (
+            b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+            b'sitemap/0.9"><sitemap><lastmod>2024-05-01</lastmod></sitemap></sitemapindex>',
+            "sitemapindex lists no URLs",
+        ),
+        (b"<html><body><p>Page not found</p></body></html>", "not a sitemap (root element <html>)"),
+        (BILLION_LAUGHS, "sitemap declares XML entities, not read"),
+    ],
+    ids=["empty-urlset", "index-without-locs", "html-page", "billion-laughs"],
+)
+def test_a_sitemap_that_lists_nothing_usable_is_an_error_with_its_url(
+    body: bytes, message: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    spider = make_spider()
+    url = f"{BASE}/sitemaps/news.xml"
+    assert list(spider.parse_sitemap(response(url, body, XmlResponse))) == []
+    assert stat(spider, ERRORS) == 1
+    assert warnings_about(caplog, url) == [f"[harbour] {message}: {url}"]
+
+
+def offsite_filter(spider: NewsSpider) -> ReportingOffsiteMiddleware:
+    middleware = ReportingOffsiteMiddleware.from_crawler(spider.crawler)
+    middleware.spider_opened(spider)
+    return middleware
+
+
+def offsite_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "newsarchive.crawler.offsite" and r.levelno == logging.WARNING
+    ]
+
+
+def test_an_off_site_redirect_is_a_counted_warning_with_its_origin(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    spider = make_spider()
+    middleware = offsite_filter(spider)
+    origin = f"{BASE}/go/elsewhere"
+    redirected = Request("http://127.0.0.2/story.html", meta={"redirect_urls": [origin]})
+    with pytest.raises(IgnoreRequest):
+        middleware.request_scheduled(redirected, spider)
+    assert stat(spider, ERRORS) == 1
+    assert offsite_warnings(caplog) == [
+        f"[harbour] off-site redirect (from {origin}), not followed: http://127.0.0.2/story.html"
+    ]
+
+
+def test_an_off_site_listed_url_is_a_counted_warning_and_on_site_ones_pass(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    spider = make_spider()
+    middleware = offsite_filter(spider)
+    middleware.process_request(Request(f"{BASE}/news/a.html"))
+    with pytest.raises(IgnoreRequest):
+        middleware.process_request(Request("http://127.0.0.2/b.html"))
+    assert stat(spider, ERRORS) == 1
+    assert offsite_warnings(caplog) == [
+        "[harbour] off-site URL, not fetched: http://127.0.0.2/b.html"
+    ]
+
+
+def test_the_reporting_offsite_filter_replaces_scrapys_in_the_crawl_settings() -> None:
+    middlewares = DEFAULTS["DOWNLOADER_MIDDLEWARES"]
+    assert middlewares["scrapy.downloadermiddlewares.offsite.OffsiteMiddleware"] is None  # type: ignore[index]
+    assert "newsarchive.crawler.offsite.ReportingOffsiteMiddleware" in middlewares  # type: ignore[operator]
