@@ -1,9 +1,9 @@
 """Clean: turn a fetched page into article text and metadata, or drop it as not a story.
 
 It also learns the source's template as pages pass: every text line of a new
-story is hashed and counted, and lines that recur on many of the source's
-stories (menus, share bars, "Follow us" boxes that slipped past extraction) are
-stripped from the pages that follow.  What is learned is kept in the archive
+story is hashed and, once the story is stored, counted; lines that recur on many
+of the source's stories (menus, share bars, "Follow us" boxes that slipped past
+extraction) are stripped from the pages that follow.  What is learned is kept in the archive
 (``CrawlStore.template``), so the next crawl starts where this one stopped.
 """
 
@@ -133,6 +133,7 @@ class CleanPipeline:
         pipeline = cls(crawler, context.source.name, context.store if learn else None)
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
         return pipeline
 
     def spider_opened(self) -> None:
@@ -167,9 +168,19 @@ class CleanPipeline:
             self.stats.inc_value("newsarchive/not_article")
             raise DropItem(str(exc), log_level="DEBUG") from None
         item.extraction = extraction
-        if learner is not None:
-            self._learn(learner, item, extraction)
         return item
+
+    def item_scraped(self, item: object) -> None:
+        # Learned only from stories the archive holds: item_scraped fires after
+        # the store pipeline committed. Counting at extraction wrote counts for
+        # stories a killed or failing crawl never stored; the next crawl, not
+        # knowing them, counted them again, until their paragraphs were "template".
+        if (
+            self.learner is not None
+            and isinstance(item, ArticleItem)
+            and item.extraction is not None
+        ):
+            self._learn(self.learner, item, item.extraction)
 
     def _pool(self) -> ProcessPoolExecutor | None:
         if self.processes is None and self.workers > 0:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
@@ -13,7 +16,7 @@ from newsarchive.crawler.pages import FetchedPage
 from newsarchive.crawler.pipelines.clean import CleanPipeline
 from newsarchive.crawler.pipelines.dedupe import DedupePipeline
 from newsarchive.crawler.pipelines.store import StoreFailed, StorePipeline
-from newsarchive.storage import CrawlStore
+from newsarchive.storage import CrawlStore, StorageError
 from newsarchive.storage.engine import read_session
 from newsarchive.storage.models import Article, ArticleVersion
 from tests.crawler.components import fixture_page, make_crawler, run
@@ -39,7 +42,13 @@ class Pipelines:
     def process(self, item: ArticleItem) -> ArticleItem:
         item = run(self.clean.process_item(item))
         item = self.dedupe.process_item(item)
-        return run(self.store.process_item(item)) if self.store else item
+        if self.store:
+            item = run(self.store.process_item(item))
+        # As Scrapy does once every pipeline passed the item: the clean pipeline learns then.
+        self.crawler.signals.send_catch_log(
+            signals.item_scraped, item=item, response=None, spider=self.crawler.spider
+        )
+        return item
 
     def close(self) -> None:
         self.clean.spider_closed()
@@ -104,7 +113,9 @@ def test_a_refused_write_is_a_counted_error_and_the_crawl_goes_on(database_url: 
         with pytest.raises(StoreFailed, match="store failed"):
             pipelines.process(_page(listed=True))
         pipelines.close()
-    assert pipelines.stat("newsarchive/errors") == 1
+    # A store error, not a page error: the page was fine, the archive lost it.
+    assert pipelines.stat("newsarchive/store_errors") == 1
+    assert pipelines.stat("newsarchive/errors") == 0
 
 
 def test_lines_recurring_on_the_sources_stories_are_learned_and_stripped(
@@ -137,3 +148,43 @@ def test_without_a_crawl_context_the_components_switch_off() -> None:
     for component in (CleanPipeline, StorePipeline):
         with pytest.raises(NotConfigured):
             component.from_crawler(crawler)
+
+
+def _furnished_story(n: int, furniture: str) -> ArticleItem:
+    text = f"Story number {n} tells of a different harbour event in detail. " * 6
+    html = (
+        f"<html><head><title>Story {n}</title></head><body><article><h1>Story {n}</h1>"
+        f"<p>{text}</p><p>{furniture}</p></article></body></html>"
+    )
+    return ArticleItem(
+        FetchedPage(
+            source="harbour", url=f"http://127.0.0.1/s/{n}", body=html.encode(), listed=True
+        )
+    )
+
+
+def test_only_stored_stories_count_towards_the_template(
+    store: CrawlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A story the archive refused (or a crawl killed before storing it) is not
+    # known to the next crawl, which fetches and counts it again: counting it
+    # now too would make its paragraphs "template" after a few such crawls.
+    furniture = "Subscribe to the Harbour Gazette newsletter for the week's stories."
+    save = store.save_article
+
+    def save_or_refuse(fetched):  # type: ignore[no-untyped-def]
+        if fetched.url.endswith(("/s/0", "/s/1", "/s/2")):
+            raise StorageError("database is locked")
+        return save(fetched)
+
+    monkeypatch.setattr(store, "save_article", save_or_refuse)
+    pipelines = Pipelines(store, NEWSARCHIVE_TEMPLATE_MIN_PAGES=3)
+    texts = []
+    for n in range(5):
+        with contextlib.suppress(StoreFailed):  # a counted error; the crawl goes on
+            texts.append(pipelines.process(_furnished_story(n, furniture)).extraction.text)  # type: ignore[union-attr]
+    pipelines.close()
+
+    assert [furniture in t for t in texts] == [True, True]  # two stored: below 3, not stripped
+    assert pipelines.stat("newsarchive/template_pages") == 2
+    assert max(store.template("harbour").values()) == 2
