@@ -4,13 +4,18 @@ The policy is a list of ``[[recrawl]]`` rules (``younger_than``, ``every``); the
 rule younger than the article's age since it was first seen decides, and an article
 older than every rule is not fetched again. Age counts from when the archive first
 saw the story, not from its stated publication date, which sites get wrong.
+
+A story is known to every source, whichever stored it: agencies' stories appear
+in many feeds, and each source re-fetching them on every run cost the sites and
+the crawl alike. Each crawl loads its own source's articles; for any other URL
+a response lists, the archive is asked in one batched look-up per response.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,12 +27,17 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from newsarchive.config import RecrawlRule
 from newsarchive.storage import CrawlStore, StorageError
+from newsarchive.storage.fetches import KnownArticle
 from newsarchive.storage.models import utcnow
 
 from .context import CrawlContext, crawl_context, crawl_store
 from .urls import canonical_url
 
 logger = logging.getLogger(__name__)
+
+# Requests of one response looked up in the archive at once: a sitemap of 50,000
+# URLs makes 50 queries, and a page's requests wait for at most one.
+LOOKUP_BATCH = 1000
 
 
 class RecrawlPolicy:
@@ -59,7 +69,9 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
     """Drops requests for known articles that are not due, and adds requests for those that are.
 
     The source's known articles are loaded once, in one query off the reactor
-    thread, when the crawl starts; each check is then a dict look-up. Start
+    thread, when the crawl starts; each check is then a dict look-up. Page
+    requests for other URLs are looked up, batched per response and off the
+    reactor thread, among the articles other sources stored, once per URL. Start
     requests (feeds, sitemaps, start pages) always go through. Due articles are
     requested even when no feed lists them any more, so a story that develops
     after it dropped off the feed is still caught. The crawl context's
@@ -74,6 +86,9 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
         self.known: dict[str, _Known] = {}
         self.now = utcnow()
         self.skipped: set[str] = set()
+        self.looked_up: set[str] = set()
+        """Canonical URLs asked about already, found or not."""
+        self.lookup_failed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecrawlMiddleware:
@@ -113,6 +128,50 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
 
     def _due(self, known: _Known) -> bool:
         return self.policy.is_due(known.first_seen_at, known.last_fetched_at, self.now)
+
+    async def process_spider_output_async(
+        self, response: Response | None, result: AsyncIterator[Any], spider: Any = None
+    ) -> AsyncIterator[Any]:
+        pending: list[Request] = []
+        async for output in result:
+            if isinstance(output, Request) and response is not None and self._unasked(output):
+                pending.append(output)
+                if len(pending) >= LOOKUP_BATCH:
+                    for request in await self._looked_up(pending, response):
+                        yield request
+                    pending = []
+            elif (output := self._get_processed(output, response)) is not None:
+                yield output
+        if pending:
+            for request in await self._looked_up(pending, response):
+                yield request
+
+    def _unasked(self, request: Request) -> bool:
+        # Pages only: feeds and sitemaps (neither listed nor followed) are no stories.
+        if not (request.meta.get("listed") or request.meta.get("follow")):
+            return False
+        url = canonical_url(request.url)
+        return url not in self.known and url not in self.looked_up
+
+    async def _looked_up(self, requests: list[Request], response: Response) -> list[Request]:
+        """``requests`` once the archive said which of them other sources stored."""
+        urls = {canonical_url(r.url) for r in requests} - self.looked_up
+        self.looked_up.update(urls)
+        if urls and not self.lookup_failed:
+            try:
+                found = await asyncio.to_thread(self.store.known_by_url, self.source, urls)
+            except StorageError as exc:
+                # Unknown articles are all fetched: more requests, nothing missed.
+                logger.error("[%s] could not look up known articles: %s", self.source, exc)
+                self.lookup_failed = True
+            else:
+                self._remember(found)
+        return [r for r in requests if self.get_processed_request(r, response) is not None]
+
+    def _remember(self, articles: Iterable[KnownArticle]) -> None:
+        for article in articles:
+            entry = _Known(article.url, article.first_seen_at, article.last_fetched_at)
+            self.known.setdefault(article.canonical_url, entry)
 
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
         if response is None:

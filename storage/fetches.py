@@ -1,5 +1,9 @@
 """What earlier crawls fetched: HTTP validators per URL, and the known articles of a source.
 
+A story is one article whichever source stored it, so a crawl also asks, for the
+URLs its feeds and pages list, which of them another source stored
+(:func:`known_by_url`), in batches, by the indexed canonical URL.
+
 A crawl loads both once when it opens (one query each) and writes the validators
 it collected in one batch when it closes, so no request waits on the database.
 """
@@ -10,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 
 from .articles import ensure_source
 from .engine import read_session, write_session
@@ -122,3 +126,39 @@ def iter_known_articles(engine: Engine, source: str) -> Iterator[KnownArticle]:
             stmt.execution_options(yield_per=5000)
         ):
             yield KnownArticle(canonical, url, first_seen, max(stored_at, checked_at or stored_at))
+
+
+def known_by_url(engine: Engine, source: str, canonical_urls: Iterable[str]) -> list[KnownArticle]:
+    """The articles, stored by any source, whose canonical URL is one of ``canonical_urls``.
+
+    Last fetched is the latest of the article's own fetches and of the 304s
+    either its source or ``source`` got for its URL: a source re-checking another
+    source's story records the answer under its own name.
+    """
+    urls = sorted(set(canonical_urls))
+    asking = select(Source.id).where(Source.name == source).scalar_subquery()
+    checked = (
+        select(func.max(FetchedUrl.last_fetched_at))
+        .where(
+            FetchedUrl.url == Article.url,
+            or_(FetchedUrl.source_id == Article.source_id, FetchedUrl.source_id == asking),
+        )
+        .scalar_subquery()
+    )
+    found: list[KnownArticle] = []
+    with read_session(engine) as session:
+        for start in range(0, len(urls), BATCH_SIZE):
+            stmt = select(
+                Article.canonical_url,
+                Article.url,
+                Article.first_seen_at,
+                Article.last_fetched_at,
+                checked,
+            ).where(Article.canonical_url.in_(urls[start : start + BATCH_SIZE]))
+            for canonical, url, first_seen, stored_at, checked_at in session.execute(stmt):
+                found.append(
+                    KnownArticle(
+                        canonical, url, first_seen, max(stored_at, checked_at or stored_at)
+                    )
+                )
+    return found

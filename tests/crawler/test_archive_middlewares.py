@@ -15,7 +15,7 @@ from newsarchive.crawler.conditional import ConditionalFetchMiddleware, NotModif
 from newsarchive.crawler.pipelines.store import StoreFailed
 from newsarchive.crawler.recrawl import RecrawlMiddleware
 from newsarchive.crawler.warc import WarcArchiveMiddleware
-from newsarchive.storage import CrawlStore, FetchedArticle
+from newsarchive.storage import CrawlStore, FetchedArticle, StorageError
 from newsarchive.storage.fetches import FetchRecord
 from newsarchive.storage.models import utcnow
 from newsarchive.storage.warc import read_response_body
@@ -133,3 +133,84 @@ def test_responses_are_archived_in_warc_files_named_after_source_and_run(
     assert location.file.startswith("newsarchive-harbour-run42")
     assert read_response_body(tmp_path, location) == body
     assert "warc" not in not_found.meta
+
+
+def _stored_by(store: CrawlStore, source: str, url: str, fetched_ago: timedelta) -> None:
+    store.save_article(
+        FetchedArticle(
+            source=source,
+            url=url,
+            canonical_url=url,
+            text=f"text of {url}",
+            content_hash=url.ljust(64, "0")[-64:],
+            fetched_at=utcnow() - fetched_ago,
+        )
+    )
+
+
+def test_stories_another_source_stored_are_known_to_this_one(
+    store: CrawlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An agency story in both sources' feeds: harbour must not fetch it on every
+    # run just because the agency's crawl stored it.
+    fresh, stale = "http://127.0.0.1/wire/fresh.html", "http://127.0.0.1/wire/stale.html"
+    unknown = "http://127.0.0.1/news/new.html"
+    _stored_by(store, "agency", fresh, timedelta(minutes=5))
+    _stored_by(store, "agency", stale, timedelta(hours=3))
+    lookups: list[set[str]] = []
+    known_by_url = store.known_by_url
+
+    def counted(source: str, urls: set[str]):  # type: ignore[no-untyped-def]
+        lookups.append(set(urls))
+        return known_by_url(source, urls)
+
+    monkeypatch.setattr(store, "known_by_url", counted)
+    crawler = make_crawler(store, recrawl_rules=(RecrawlRule(younger_than="1d", every="1h"),))
+    middleware = RecrawlMiddleware.from_crawler(crawler)
+
+    async def start():  # type: ignore[no-untyped-def]
+        yield Request("http://127.0.0.1/feed.xml")
+
+    # Harbour's own archive is empty: nothing is due at the start.
+    assert [r.url for r in run(_collect(middleware.process_start(start())))] == [
+        "http://127.0.0.1/feed.xml"
+    ]
+
+    async def listed(*urls: str):  # type: ignore[no-untyped-def]
+        for url in urls:
+            yield Request(url, meta={"listed": True})
+
+    feed = HtmlResponse("http://127.0.0.1/feed.xml", body=b"")
+    kept = run(
+        _collect(
+            middleware.process_spider_output_async(
+                feed, listed(fresh + "?utm_source=rss", stale, unknown)
+            )
+        )
+    )
+    assert [r.url for r in kept] == [stale, unknown]
+    assert crawler.stats.get_value("newsarchive/skipped") == 1
+    assert lookups == [{fresh, stale, unknown}]  # one look-up for the whole feed
+
+    # Another feed listing them again asks the archive nothing more.
+    again = run(_collect(middleware.process_spider_output_async(feed, listed(fresh, unknown))))
+    assert [r.url for r in again] == [unknown]
+    assert len(lookups) == 1
+
+
+def test_when_the_look_up_fails_every_listed_story_is_fetched(
+    store: CrawlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(source: str, urls: set[str]):  # type: ignore[no-untyped-def]
+        raise StorageError("database is locked")
+
+    monkeypatch.setattr(store, "known_by_url", refuse)
+    middleware = RecrawlMiddleware.from_crawler(make_crawler(store))
+    feed = HtmlResponse("http://127.0.0.1/feed.xml", body=b"")
+
+    async def listed():  # type: ignore[no-untyped-def]
+        yield Request(URL, meta={"listed": True})
+
+    assert [
+        r.url for r in run(_collect(middleware.process_spider_output_async(feed, listed())))
+    ] == [URL]
