@@ -176,3 +176,57 @@ def test_unknown_scrapy_setting_on_the_command_line_exits_2(tmp_path: Path) -> N
         "(did you mean CONCURRENT_REQUESTS?)"
     ) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        # as Scrapy's getfloat/getint/getbool/getlist/getdict read them
+        'DOWNLOAD_DELAY = "2"\nCONCURRENT_REQUESTS = "4"\nAUTOTHROTTLE_START_DELAY = 3',
+        'HTTPCACHE_ENABLED = "true"\nCOOKIES_ENABLED = 0\nTELNETCONSOLE_ENABLED = "1"',
+        'RETRY_HTTP_CODES = "500,503"\nDEFAULT_REQUEST_HEADERS = \'{"Accept": "text/html"}\'',
+        # a None default: any type
+        'JOBDIR = "crawls/state"\nDOWNLOAD_BIND_ADDRESS = ["127.0.0.1", 0]',
+    ],
+    ids=["numbers", "bools", "list-and-dict-strings", "none-default"],
+)
+def test_scrapy_values_scrapy_would_accept_are_accepted(tmp_path: Path, table: str) -> None:
+    load_config(with_scrapy(tmp_path, table))
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('DOWNLOAD_DELAY = "fast"', "[scrapy] DOWNLOAD_DELAY: expected a number, got 'fast'"),
+        ("DOWNLOAD_DELAY = true", "[scrapy] DOWNLOAD_DELAY: expected a number, got True"),
+        (
+            'HTTPCACHE_ENABLED = "yes"',
+            "[scrapy] HTTPCACHE_ENABLED: expected true or false, got 'yes'",
+        ),
+        ("RETRY_HTTP_CODES = 500", "[scrapy] RETRY_HTTP_CODES: expected a list, got 500"),
+        ('ITEM_PIPELINES = "x"', "[scrapy] ITEM_PIPELINES: expected a table, got 'x'"),
+        ("USER_AGENT = 5", "[scrapy] USER_AGENT: expected a string, got 5"),
+        (
+            'NEWSARCHIVE_TEMPLATE_MIN_PAGES = "five"',
+            "[scrapy] NEWSARCHIVE_TEMPLATE_MIN_PAGES: expected a number, got 'five'",
+        ),
+    ],
+    ids=["number", "bool-for-number", "bool", "list", "dict", "str", "newsarchive"],
+)
+def test_scrapy_value_of_the_wrong_type_is_an_error(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    path = with_scrapy(tmp_path, table)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == f"{path}: {message}"
+
+
+def test_scrapy_value_of_the_wrong_type_on_the_command_line_exits_2(tmp_path: Path) -> None:
+    path = with_scrapy(tmp_path, 'DOWNLOAD_DELAY = "fast"')
+    result = run_cli("crawl", config=path)
+    message = f"{path}: [scrapy] DOWNLOAD_DELAY: expected a number, got 'fast'"
+    assert (result.returncode, result.stderr.splitlines()) == (
+        2,
+        [f"newsarchive: config error: {message}"],
+    )

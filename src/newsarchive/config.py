@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import json
 import os
 import re
 import tomllib
@@ -339,17 +340,62 @@ def _check_scrapy_settings(scrapy: dict[str, Any], path: Path | str) -> None:
 
     from newsarchive.crawler.settings import DEFAULTS, NEWSARCHIVE_DEFAULTS
 
-    known = {name for name in dir(default_settings) if name.isupper()}
-    known |= DEFAULTS.keys() | NEWSARCHIVE_DEFAULTS.keys()
+    defaults = {name: getattr(default_settings, name) for name in dir(default_settings)}
+    defaults = {name: value for name, value in defaults.items() if name.isupper()}
+    defaults |= NEWSARCHIVE_DEFAULTS | DEFAULTS
     lines = []
-    for key in scrapy:
-        if key in known:
+    for key, value in scrapy.items():
+        if key in defaults:
+            expected = _scrapy_type_problem(value, defaults[key])
+            if expected:
+                lines.append(f"{path}: [scrapy] {key}: expected {expected}, got {value!r}")
             continue
-        close = difflib.get_close_matches(key.upper(), sorted(known), n=1)
+        close = difflib.get_close_matches(key.upper(), sorted(defaults), n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         lines.append(f"{path}: [scrapy] {key}: not a Scrapy setting{hint}")
     if lines:
         raise ConfigError("\n".join(lines))
+
+
+def _scrapy_type_problem(value: object, default: object) -> str | None:
+    """What ``value`` should have been, if Scrapy's ``get<type>`` of the setting would raise
+    on it (deep in the crawl, as a Twisted traceback); the setting's default gives the type.
+
+    Strings are judged as Scrapy converts them (``"2"`` is a number, ``"a,b"`` a list);
+    a None default says nothing about the type, so anything goes.
+    """
+    if default is None:
+        return None
+    if isinstance(default, bool):  # before int: a bool is an int
+        # Settings.getbool: bool(int(value)), or one of these strings.
+        if isinstance(value, bool | int | float) or value in ("True", "true", "False", "false"):
+            return None
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                int(value)
+                return None
+        return "true or false"
+    if isinstance(default, int | float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return None
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                float(value)
+                return None
+        return "a number"
+    if isinstance(default, str):
+        return None if isinstance(value, str) else "a string"
+    if isinstance(default, list | tuple):
+        return None if isinstance(value, list | str) else "a list"  # getlist splits "a,b"
+    if isinstance(default, dict):
+        if isinstance(value, dict):
+            return None
+        if isinstance(value, str):  # getdict parses a JSON object
+            with contextlib.suppress(ValueError):
+                if isinstance(json.loads(value), dict):
+                    return None
+        return "a table"
+    return None
 
 
 def load_config(path: Path | str | None = None, *, required: bool = True) -> Config:
