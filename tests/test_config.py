@@ -42,7 +42,7 @@ def test_good_config_loads(tmp_path: Path) -> None:
     assert [s.name for s in config.sources] == ["harbour", "wire-2"]
     assert config.scrapy == {"DOWNLOAD_DELAY": 0.5}
     assert config.sources[1].domains == ["wire.example.org"]
-    assert config.database_url == "sqlite:///news.db"
+    assert config.database_url == f"sqlite:///{tmp_path / 'news.db'}"
 
 
 def test_environment_overrides_database_url(
@@ -230,3 +230,35 @@ def test_scrapy_value_of_the_wrong_type_on_the_command_line_exits_2(tmp_path: Pa
         2,
         [f"newsarchive: config error: {message}"],
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///news.db", "sqlite:///{base}/news.db"),
+        (
+            "sqlite+pysqlite:///../shared/news.db?timeout=5",
+            "sqlite+pysqlite:///{up}/shared/news.db?timeout=5",
+        ),
+        ("sqlite:////srv/news.db", "sqlite:////srv/news.db"),
+        ("sqlite:///:memory:", "sqlite:///:memory:"),
+        ("sqlite://", "sqlite://"),
+        ("postgresql+psycopg://db/news", "postgresql+psycopg://db/news"),
+    ],
+    ids=["relative", "driver-and-query", "absolute", "memory", "empty", "postgresql"],
+)
+def test_a_relative_sqlite_path_is_relative_to_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, expected: str
+) -> None:
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    monkeypatch.chdir(tmp_path)
+    config = load_config(write(folder, GOOD.replace("sqlite:///news.db", url)))
+    assert config.database_url == expected.format(base=folder, up=tmp_path)
+
+
+def test_a_relative_sqlite_path_from_the_environment_is_relative_to_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSARCHIVE_DATABASE_URL", "sqlite:///here.db")
+    assert load_config(write(tmp_path, GOOD)).database_url == "sqlite:///here.db"

@@ -91,6 +91,20 @@ class DatabaseConfig(_Strict):
     url: str = DEFAULT_DATABASE_URL
 
 
+# sqlite:///PATH (any driver) with a relative PATH; not :memory:, a file: URI or sqlite://.
+_RELATIVE_SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)(?!/|:memory:|file:|\?|$)(.*)$")
+
+
+def _sqlite_url_against(url: str, base: Path) -> str:
+    """``url`` with a relative SQLite file path made absolute against ``base``."""
+    match = _RELATIVE_SQLITE.match(url)
+    if not match:
+        return url
+    path, _, query = match.group(2).partition("?")
+    absolute = os.path.abspath(base / path)
+    return f"{match.group(1)}{absolute}" + (f"?{query}" if query else "")
+
+
 class CrawlConfig(_Strict):
     """Crawl-wide politeness and discovery settings."""
 
@@ -280,8 +294,17 @@ class Config(_Strict):
 
     @property
     def database_url(self) -> str:
-        """The database URL; the environment overrides the file so deployments need no edit."""
-        return os.environ.get(DATABASE_URL_ENV) or self.database.url
+        """The database URL; the environment overrides the file so deployments need no edit.
+
+        A relative SQLite path in the file is relative to the file's folder, like
+        ``warc_dir``: the archive is the same from whatever folder a command runs.
+        One from the environment stays relative to the current folder.
+        """
+        from_env = os.environ.get(DATABASE_URL_ENV)
+        if from_env:
+            return from_env
+        base = self.path.parent if self.path is not None else Path()
+        return _sqlite_url_against(self.database.url, base)
 
     def select_sources(self, names: list[str] | None) -> list[SourceConfig]:
         """The named sources in config order (all when ``names`` is empty)."""

@@ -17,7 +17,7 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionRefusedError
 
 from newsarchive.crawler.middlewares import SharedRobotsTxtMiddleware
-from tests.cli_process import NEWSARCHIVE, TESTS
+from tests.cli_process import NEWSARCHIVE, TESTS, run_cli
 
 PAGE = TESTS / "fixtures" / "pages" / "en_news_article.html"
 # The extract process needs about 250 MB of address space; the bomb inflates to 1 GiB,
@@ -88,3 +88,43 @@ def test_robots_txt_of_a_site_that_is_down_is_one_counted_warning(
         )
     ]
     assert crawler.stats.get_value("newsarchive/errors") == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://u:s3cret-pw@127.0.0.1:1/x", "postgresql+nodriver://u:s3cret-pw@127.0.0.1:1/x"],
+    ids=["closed-port", "no-such-driver"],
+)
+def test_daemon_with_an_unusable_database_is_one_line_and_exit_3(url: str, tmp_path: Path) -> None:
+    config = tmp_path / "newsarchive.toml"
+    config.write_text(
+        f'[database]\nurl = "{url}"\n'
+        '[[sources]]\nname = "down"\nstart_urls = ["http://127.0.0.1:9/"]\n'
+    )
+    result = run_cli("daemon", config=config, timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert "s3cret-pw" not in result.stdout + result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("newsarchive: database ") and "u:***@127.0.0.1:1/x" in line
+
+
+def test_read_only_commands_do_not_create_a_database(tmp_path: Path) -> None:
+    elsewhere, here = tmp_path / "elsewhere", tmp_path / "here"
+    elsewhere.mkdir()
+    here.mkdir()
+    (elsewhere / "newsarchive.toml").write_text('[database]\nurl = "sqlite:///news.db"\n')
+    config = Path("../elsewhere/newsarchive.toml")  # as typed in `here`
+    database = elsewhere / "news.db"
+    for command in (["stats"], ["db", "current"]):
+        result = run_cli(*command, config=config, cwd=here)
+        assert (result.returncode, result.stderr.splitlines()) == (
+            3,
+            [
+                f"newsarchive: database sqlite:///{database} does not exist "
+                "(run a crawl or newsarchive db upgrade first)"
+            ],
+        ), command
+    assert not database.exists()
+    # The path is the config file's, not the current folder's.
+    assert run_cli("db", "upgrade", config=config, cwd=here).returncode == 0
+    assert database.exists() and list(here.iterdir()) == []

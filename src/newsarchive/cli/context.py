@@ -28,10 +28,16 @@ class DatabaseUnavailable(Exception):
 
 
 class CommandContext:
-    """Lazily loads the config and opens the engine, once per command run."""
+    """Lazily loads the config and opens the engine, once per command run.
 
-    def __init__(self, config_path: Path | None) -> None:
+    Without ``create_database`` a SQLite file that does not exist is an error
+    (:class:`DatabaseUnavailable`) instead of a new, empty archive: a command that
+    only reads, pointed at the wrong file, must say so rather than report nothing.
+    """
+
+    def __init__(self, config_path: Path | None, *, create_database: bool = True) -> None:
         self.config_path = config_path
+        self.create_database = create_database
         self._config: Config | None = None
         self._config_found = False
         self._engine: Engine | None = None
@@ -73,6 +79,10 @@ class CommandContext:
 
         url = self.config().database_url
         database = self.database_label()
+        if not self.create_database and _missing_sqlite_file(url):
+            raise DatabaseUnavailable(
+                database, "does not exist (run a crawl or newsarchive db upgrade first)"
+            )
         try:
             engine = create_archive_engine(url)
         except ImportError as exc:  # the dialect's DBAPI module, e.g. pg8000 or MySQLdb
@@ -112,6 +122,23 @@ class CommandContext:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    """Whether ``url`` names a SQLite file that does not exist (connecting would create it)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # reported when the engine is created
+        return False
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return False
+    if database.startswith("file:"):  # a URI filename: its mode decides, not this check
+        return False
+    return not Path(database).exists()
 
 
 def driver_missing(database: str, exc: ImportError) -> DatabaseUnavailable:

@@ -38,6 +38,9 @@ class Command:
     name: str
     help: str  # the line the top-level --help shows: here, so listing needs no import
     own_logging: bool = False  # crawls log through Scrapy's handler, the daemon its own
+    # Commands that write may start a new SQLite archive; the others refuse a missing
+    # file rather than create an empty one and report nothing from it.
+    creates_database: bool = False
 
     def module(self) -> ModuleType:
         return importlib.import_module(f"{__package__}.{self.name}")
@@ -46,9 +49,12 @@ class Command:
 COMMANDS: dict[str, Command] = {
     c.name: c
     for c in (
-        Command("db", "manage the database schema (Alembic migrations)"),
+        Command("db", "manage the database schema (Alembic migrations)", creates_database=True),
         Command(
-            "crawl", "crawl all (or the named) sources once and print a summary", own_logging=True
+            "crawl",
+            "crawl all (or the named) sources once and print a summary",
+            own_logging=True,
+            creates_database=True,
         ),
         Command("export", "write stored articles to stdout as JSON lines or CSV"),
         Command(
@@ -60,6 +66,7 @@ COMMANDS: dict[str, Command] = {
             "daemon",
             "crawl every source on its schedule, in the foreground, until SIGTERM",
             own_logging=True,
+            creates_database=True,
         ),
         Command("runs", "list recent crawl runs, newest first"),
         Command(
@@ -72,12 +79,14 @@ COMMANDS: dict[str, Command] = {
             "demo",
             "crawl a bundled sample news site into a fresh SQLite file (no internet needed)",
             own_logging=True,
+            creates_database=True,
         ),
         Command("search", "full-text search of the articles' latest versions, best matches first"),
         Command("stats", "articles per source, day and language, duplicate share, size on disk"),
         Command(
             "prune",
             "delete articles first seen before a date, with their versions and index entries",
+            creates_database=True,
         ),
         Command(
             "raw",
@@ -86,6 +95,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "reprocess",
             "re-run today's extraction and dedupe over archived responses (no fetching)",
+            creates_database=True,
         ),
     )
 }
@@ -162,7 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = COMMANDS[args.command]
     if not command.own_logging:
         _configure_logging(args.log_level or "WARNING")
-    ctx = CommandContext(args.config)
+    # Of `db`, only `upgrade` makes a database: `db current` must not create the file it reports on.
+    creates = command.creates_database and (command.name != "db" or args.action == "upgrade")
+    ctx = CommandContext(args.config, create_database=creates)
     try:
         return int(command.module().run(args, ctx))
     except DatabaseUnavailable as exc:
