@@ -32,6 +32,10 @@ NEWSARCHIVE_DEFAULTS: dict[str, object] = {
     "NEWSARCHIVE_WARC_DIR": None,
     # A WARC file is closed and a new one started at this size.
     "NEWSARCHIVE_WARC_MAX_SIZE": 1_000_000_000,
+    # How long each database call waits for an unreachable database (retrying
+    # with backoff from 0.5 s) before the crawl gives up and stops: a restart or
+    # failover loses nothing, a database gone for good does not hang the crawl.
+    "NEWSARCHIVE_STORE_RETRY_SECONDS": 60.0,
     # Discovery documents do not count against DEPTH_LIMIT (which bounds link
     # following); a sitemap chain is bounded here instead: robots.txt → index →
     # … → sitemap, this many documents below the configured one. Deeper is a
