@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
 
 from newsarchive.config import Config, SourceConfig
-from newsarchive.storage import CrawlStore
+from newsarchive.storage import CrawlStore, StorageError
 from newsarchive.storage.runs import RunCounters, RunStatus
 
 from .context import CrawlContext, bind_context
-from .settings import crawl_settings
+from .pipelines.store import DATABASE_UNAVAILABLE, STORE_ERRORS, STORE_FAILURE
+from .settings import NEWSARCHIVE_DEFAULTS, crawl_settings
 from .spiders.news import NewsSpider
 
 logger = logging.getLogger(__name__)
@@ -33,6 +36,7 @@ FINISH_STATUS = {
     "finished": RunStatus.OK,
     "shutdown": RunStatus.INTERRUPTED,
     "closespider_timeout": RunStatus.TIMEOUT,
+    DATABASE_UNAVAILABLE: RunStatus.FAILED,
 }
 BUSY = "busy"
 """A summary's status when another process was crawling the source: no run was made."""
@@ -45,7 +49,10 @@ COUNTER_STATS = {
     "updated": "newsarchive/updated",
     "unchanged": "newsarchive/unchanged",
     "duplicates": "newsarchive/duplicates",
+    "store_errors": STORE_ERRORS,
 }
+# The outcomes of a story that reached the database.
+STORED = ("new", "updated", "unchanged", "duplicates")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +99,26 @@ def _summarise(
         # "ok" would hide a broken source from `status` and the daemon's backoff.
         status = RunStatus.FAILED
         error = f"no page could be fetched ({errors} errors); is the site down?"
+        if refused := stat("newsarchive/refused_address"):
+            # Not down: this crawl refused to connect (crawler/addresses.py).
+            error = (
+                f"no page could be fetched: {refused} requests to private addresses refused"
+                " (allow them with [crawl] allow_private_networks)"
+            )
+    counters = {counter: stat(key) for counter, key in COUNTER_STATS.items()}
+    store_errors = counters["store_errors"]
+    if store_errors:
+        # A crawl that fetched stories and lost some is not "ok": the archive,
+        # not the site, needs looking at.
+        stored = sum(counters[k] for k in STORED)
+        lost = f"{store_errors} of {store_errors + stored} stories could not be stored"
+        if status is RunStatus.OK:
+            status = RunStatus.DEGRADED if stored else RunStatus.FAILED
+        failure = stats.get(STORE_FAILURE)
+        if reason == DATABASE_UNAVAILABLE:
+            error = failure or error
+        else:
+            error = "; ".join(filter(None, (error, lost, failure)))
     return CrawlSummary(
         source=source,
         run_id=run_id,
@@ -99,7 +126,7 @@ def _summarise(
         error=error,
         pages=stat("response_received_count"),
         errors=errors,
-        **{counter: stat(key) for counter, key in COUNTER_STATS.items()},
+        **counters,
     )
 
 
@@ -123,12 +150,19 @@ def run_crawl(
     Scrapy's reactor cannot restart, so call this at most once per process (the
     daemon runs each crawl in a child process).
     """
+    settings = crawl_settings(config)
+    settings.setdict(overrides or {}, priority="cmdline")
     # One engine for the whole process: every source's crawl, its lock and its run.
     with CrawlStore(
-        config.database_url, near_duplicate_threshold=config.dedupe.near_duplicate_threshold
+        config.database_url,
+        near_duplicate_threshold=config.dedupe.near_duplicate_threshold,
+        retry_seconds=settings.getfloat(
+            "NEWSARCHIVE_STORE_RETRY_SECONDS",
+            NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_STORE_RETRY_SECONDS"],  # type: ignore[arg-type]
+        ),
     ) as store:
         store.migrate()
-        summaries = _crawl(config, sources, store, overrides, on_run_started, stop_requested)
+        summaries = _crawl(config, sources, store, settings, on_run_started, stop_requested)
     return [summaries[s.name] for s in sources]
 
 
@@ -136,12 +170,10 @@ def _crawl(
     config: Config,
     sources: list[SourceConfig],
     store: CrawlStore,
-    overrides: dict[str, object] | None,
+    settings: Settings,
     on_run_started: Callable[[str, int], None] | None,
     stop_requested: Callable[[], bool] | None,
 ) -> dict[str, CrawlSummary]:
-    settings = crawl_settings(config)
-    settings.setdict(overrides or {}, priority="cmdline")
     process = CrawlerProcess(settings)
     if settings.get("LOG_LEVEL") != "DEBUG":
         # Scrapy's start-up inventory (middlewares, extensions, settings) buries
@@ -188,13 +220,42 @@ def _crawl(
         for source, run_id, crawler in started:
             stopped = stop_requested() if stop_requested is not None else False
             summary = _summarise(source.name, run_id, crawler, stop_requested=stopped)
-            store.finish_run(run_id, summary.status, summary.counters(), summary.error)
-            logger.info(
-                "[%s] crawl %s (run %d): %s",
+            summary = _finish_run(store, summary, run_id)
+            logger.log(
+                logging.INFO
+                if summary.status in (RunStatus.OK, RunStatus.INTERRUPTED)
+                else logging.WARNING,
+                "[%s] crawl %s (run %d): %s%s",
                 source.name,
                 summary.status,
                 run_id,
                 ", ".join(f"{k}={v}" for k, v in summary.counters().as_dict().items()),
+                f"; {summary.error}" if summary.error else "",
             )
             summaries[source.name] = summary
     return summaries
+
+
+def _finish_run(store: CrawlStore, summary: CrawlSummary, run_id: int) -> CrawlSummary:
+    """Record the run's end; the summary as it then stands.
+
+    The store waits its retry bound for the database. If it stays away the run
+    row is left ``running`` (the next crawl of the source marks it interrupted),
+    and the summary, still printed, is ``failed``: its outcome was not recorded.
+    """
+    try:
+        store.finish_run(run_id, summary.status, summary.counters(), summary.error)
+    except StorageError as exc:
+        logger.error(
+            "[%s] could not record the end of run %d (%s): the next crawl marks it interrupted",
+            summary.source,
+            run_id,
+            exc,
+        )
+        not_recorded = f"run {summary.status} but not recorded: {exc}"
+        return dataclasses.replace(
+            summary,
+            status=RunStatus.FAILED,
+            error="; ".join(filter(None, (summary.error, not_recorded))),
+        )
+    return summary

@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
     from newsarchive.config import ConfigError
     from newsarchive.crawler.run import BUSY, run_crawl
+    from newsarchive.storage.runs import RunStatus
 
     from .output.runs import print_crawl_summary
 
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
             f"newsarchive: already being crawled by another process, skipped: {', '.join(busy)}",
             file=sys.stderr,
         )
-    if any(s.status == "failed" for s in summaries):
+    # Degraded: stories were fetched and lost; a script must not read that as success.
+    if any(s.status in (RunStatus.FAILED, RunStatus.DEGRADED) for s in summaries):
         return ExitCode.FAILED
     return ExitCode.BUSY if busy else ExitCode.OK
