@@ -43,6 +43,11 @@ class SourceStatus:
     def running(self) -> bool:
         return self.last_run is not None and self.last_run.status == RunStatus.RUNNING
 
+    @property
+    def degraded(self) -> bool:
+        """The newest run fetched stories it could not store: not failing, not healthy."""
+        return self.last_run is not None and self.last_run.status == RunStatus.DEGRADED
+
 
 def source_statuses(
     config: Config, engine: Engine, now: datetime | None = None

@@ -20,8 +20,10 @@ from newsarchive.storage.runs import RunRecord, RunStatus, consecutive_failures
 from .cron import crontab_trigger
 
 # Runs that did the crawl's work, for better or worse; an interrupted or
-# still-running row does not make the next run any less due.
-COMPLETED_STATUSES = (RunStatus.OK, RunStatus.FAILED, RunStatus.TIMEOUT)
+# still-running row does not make the next run any less due. A degraded run
+# crawled the site: the next one is due on schedule, and fetches again the
+# stories it could not store.
+COMPLETED_STATUSES = (RunStatus.OK, RunStatus.DEGRADED, RunStatus.FAILED, RunStatus.TIMEOUT)
 
 
 def source_trigger(source: SourceConfig) -> BaseTrigger:

@@ -14,8 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "For each configured source: its schedule, last run and outcome, next run "
         "time (as the daemon would choose it) and articles stored. Exits 1 when any source has "
-        "failed its last [daemon] failure_backoff_after (default 3) runs: usable as a health "
-        "check."
+        "failed its last [daemon] failure_backoff_after (default 3) runs, or its last run was "
+        "degraded (stories fetched but not stored): usable as a health check."
     )
     add_format(parser, "table", "json")
 
@@ -27,4 +27,5 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
 
     statuses = source_statuses(ctx.config(required=True), ctx.engine())
     print_status(statuses, args.format)
-    return ExitCode.FAILED if any(s.failing for s in statuses) else ExitCode.OK
+    unhealthy = any(s.failing or s.degraded for s in statuses)
+    return ExitCode.FAILED if unhealthy else ExitCode.OK

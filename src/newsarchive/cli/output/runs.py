@@ -63,6 +63,8 @@ def _status_note(status: SourceStatus, now: datetime) -> str:
         notes.append("crawling now")
     if status.failing:
         notes.append(f"FAILING: {status.failures} failed runs in a row, backing off")
+    if status.degraded and status.last_run is not None:
+        notes.append(f"DEGRADED: {status.last_run.store_errors} stories not stored")
     if status.last_run is None:
         notes.append("never crawled")
     elif status.next_run <= now and not status.running:
@@ -91,6 +93,7 @@ def print_status(
                     "articles": s.articles,
                     "consecutive_failures": s.failures,
                     "failing": s.failing,
+                    "degraded": s.degraded,
                     "running": s.running,
                 }
             )
@@ -111,5 +114,5 @@ def print_status(
     ]
     table(headers, rows, out)
     for s in statuses:
-        if s.failing and s.last_run is not None and s.last_run.error:
+        if (s.failing or s.degraded) and s.last_run is not None and s.last_run.error:
             out.write(f"{s.source}: last error: {s.last_run.error}\n")
