@@ -5,6 +5,11 @@ below retries and redirects), writes the exchange with :class:`WarcWriter`, and
 puts the response record's location in ``response.meta["warc"]`` for the spider
 to hand on with the item. Gzipping one page takes well under a millisecond, so
 writing inline on the reactor thread costs less than handing it to a thread.
+
+A write that fails (a full disk) is logged once, the file is closed at its last
+complete record, and archiving stops for the rest of the crawl: every later
+write would fail the same way. The crawl goes on, and the database still keeps
+each stored story's body (``raw_html``).
 """
 
 from __future__ import annotations
@@ -67,7 +72,16 @@ class WarcArchiveMiddleware:
 
     def spider_closed(self) -> None:
         if self.writer is not None:
-            self.writer.close()
+            self._close_writer()
+
+    def _close_writer(self) -> None:
+        assert self.writer is not None
+        writer, self.writer = self.writer, None
+        path = writer.path
+        try:
+            writer.close()
+        except OSError as exc:
+            logger.error("could not finish WARC file %s: %s", path, exc)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if self.writer is None or not 200 <= response.status < 300:
@@ -84,7 +98,15 @@ class WarcArchiveMiddleware:
                 protocol=(response.protocol or "HTTP/1.1").upper(),
             )
         except OSError as exc:  # a full disk must not stop the crawl; the DB keeps raw_html
-            logger.error("could not archive %s to WARC: %s", response.url, exc)
+            logger.error(
+                "[%s] could not archive %s to WARC file %s: %s; archiving stopped for this"
+                " crawl (the database keeps each story's raw HTML)",
+                self.context.source.name,
+                response.url,
+                self.writer.path,
+                exc,
+            )
+            self._close_writer()
             return response
         request.meta["warc"] = location  # the callback reads it as response.meta["warc"]
         return response

@@ -60,6 +60,8 @@ class WarcWriter:
         self.info.update(info or {})
         self._file: BinaryIO | None = None
         self._name = ""
+        self._size = 0
+        """Bytes of the open file up to the end of its last complete record."""
         self._serial = 0
         directory.mkdir(parents=True, exist_ok=True)
         recover_open_files(directory)
@@ -77,12 +79,17 @@ class WarcWriter:
         date: datetime | None = None,
         protocol: str = "HTTP/1.1",
     ) -> WarcLocation:
-        """Write a ``response`` and its ``request`` record; returns the response's location."""
-        if self._file is None or self._file.tell() >= self.max_size:
+        """Write a ``response`` and its ``request`` record; returns the response's location.
+
+        An OSError (a full disk) leaves the file as it was before this exchange,
+        so it still ends on a complete record.
+        """
+        if self._file is None or self._size >= self.max_size:
             self._rotate()
         assert self._file is not None
         stamp = (date or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True, warc_version="1.1")
         headers = [(k, v) for k, v in response_headers if k.lower() not in _TRANSPORT_HEADERS]
         headers.append(("Content-Length", str(len(body))))
         response = writer.create_warc_record(
@@ -108,32 +115,72 @@ class WarcWriter:
                 f"{method} {path} {protocol}", request_headers, is_http_request=True
             ),
         )
-        offset = self._file.tell()
+        offset = self._size
         writer.write_record(response)
         writer.write_record(request)
-        self._file.flush()
+        self._append(buffer.getbuffer())
         return WarcLocation(self._name, offset)
+
+    @property
+    def path(self) -> Path | None:
+        """The file being written (its ``.open`` name), None between files."""
+        return None if self._file is None else self.directory / (self._name + OPEN_SUFFIX)
+
+    def _append(self, data: memoryview) -> None:
+        # Records are built in memory and appended with unbuffered writes, so a
+        # failed write leaves no buffered remnant that a later flush or close
+        # could add after the cut.
+        assert self._file is not None
+        written = 0
+        try:
+            while written < len(data):
+                written += self._file.write(data[written:]) or 0
+        except OSError:
+            os.ftruncate(self._file.fileno(), self._size)
+            self._file.seek(self._size)
+            raise
+        self._size += written
 
     def _rotate(self) -> None:
         self.close()
         self._serial += 1
         now = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
         self._name = f"{self.prefix}-{now}-{self._serial:05d}-{uuid.uuid4().hex[:8]}.warc.gz"
-        self._file = open(self.directory / (self._name + OPEN_SUFFIX), "xb")  # noqa: SIM115
+        self._file = open(self.directory / (self._name + OPEN_SUFFIX), "xb", buffering=0)  # noqa: SIM115
+        self._size = 0
         fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True, warc_version="1.1")
         writer.write_record(writer.create_warcinfo_record(self._name, self.info))
+        try:
+            self._append(buffer.getbuffer())
+        except OSError:
+            self.close()  # holds nothing: removed, not renamed
+            raise
 
     def close(self) -> None:
-        """Finish the current file: flush, sync, and give it its final name."""
+        """Finish the current file: sync it and give it its final name.
+
+        Also after a failed write (the file then ends at its last complete
+        record); a file without even its warcinfo record is removed. The file
+        is renamed even when syncing fails, and that error then raised: no
+        ``.open`` file is left for the next crawl to find.
+        """
         if self._file is None:
             return
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        open_path = Path(self._file.name)
-        os.replace(open_path, open_path.with_suffix(""))  # drop ".open" while still locked
-        self._file.close()
-        self._file = None
+        file, self._file = self._file, None
+        open_path = Path(file.name)
+        try:
+            try:
+                os.fsync(file.fileno())
+            finally:
+                # While still locked, so no recovering writer takes it for a crashed one.
+                if self._size:
+                    os.replace(open_path, open_path.with_suffix(""))
+                else:
+                    open_path.unlink()
+        finally:
+            file.close()
 
 
 def complete_length(data: bytes, chunk: int = 1 << 16) -> int:
