@@ -134,3 +134,31 @@ def test_migration_leaves_no_helper_tables_behind(tmp_path: Path) -> None:
         names = conn.execute(text("SELECT name FROM sqlite_master")).scalars().all()
     assert not [n for n in names if "saved_run_links" in n or "repoint" in n]
     engine.dispose()
+
+
+def test_migration_0006_counts_store_errors_and_allows_degraded(database_url: str) -> None:
+    from newsarchive.storage.schema import downgrade
+
+    _seed_0004(database_url)
+    engine = create_archive_engine(database_url)
+    upgrade(engine, "0005")
+    upgrade(engine)
+    with engine.connect() as conn:
+        links = conn.execute(text("SELECT crawl_run_id FROM article_versions")).scalars().all()
+    # SQLite rebuilds crawl_runs again: the versions' links must survive it.
+    assert links == [7, 7, 7]
+    assert get_run(engine, 7).store_errors == 0
+
+    run_id = start_run(engine, "s")  # the seeded source: its id was given, not drawn
+    finish_run(engine, run_id, RunStatus.DEGRADED, RunCounters(new=3, errors=1, store_errors=2))
+    assert get_run(engine, run_id).status is RunStatus.DEGRADED
+
+    # 0005's code knows no degraded run: it lost stories, so it was not ok.
+    downgrade(engine, "0005")
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT status, errors FROM crawl_runs WHERE id = :id"), {"id": run_id}
+        ).one()
+        links = conn.execute(text("SELECT crawl_run_id FROM article_versions")).scalars().all()
+    assert tuple(row) == ("failed", 3) and links == [7, 7, 7]
+    engine.dispose()
