@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import ipaddress
 import json
 import os
 import re
@@ -110,6 +111,19 @@ class CrawlConfig(_Strict):
 
     contact_url: HttpUrl = "https://github.com/newsarchive/newsarchive"
     depth_limit: int = Field(default=2, ge=0, le=10)
+    allow_private_networks: list[str] = []
+    """Private, loopback or link-local networks (CIDR) a crawl may reach; others are refused."""
+
+    @field_validator("allow_private_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        networks = []
+        for network in value:
+            try:
+                networks.append(str(ipaddress.ip_network(network)))
+            except ValueError as exc:
+                raise ValueError(f"not a network in CIDR notation (10.0.0.0/8): {exc}") from None
+        return networks
 
 
 def parse_duration(value: str) -> int:
