@@ -163,7 +163,10 @@ def main() -> None:
                 f"{k} = {v!r}".replace("False", "false") for k, v in SETTINGS.items()
             )
             config.write_text(
-                f'[database]\nurl = "sqlite:///{db}"\n\n[scrapy]\n{scrapy_table}\n\n'
+                f'[database]\nurl = "sqlite:///{db}"\n\n'
+                # The bench site is on loopback, which a crawl refuses unless allowed.
+                '[crawl]\nallow_private_networks = ["127.0.0.1/32"]\n\n'
+                f"[scrapy]\n{scrapy_table}\n\n"
                 f'[[sources]]\nname = "bench"\nsitemaps = ["{base}/sitemap.xml"]\n',
                 encoding="utf-8",
             )

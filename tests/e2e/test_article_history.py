@@ -54,6 +54,7 @@ def test_changed_story_gets_a_version_and_a_readable_diff(
     config = tmp_path / "newsarchive.toml"
     config.write_text(
         f'[database]\nurl = "{database_url}"\n{SCRAPY}\n'
+        '[crawl]\nallow_private_networks = ["127.0.0.1/32"]\n'
         '[[recrawl]]\nyounger_than = "7d"\nevery = "0s"\n\n'
         f'[[sources]]\nname = "harbour"\nfeeds = ["{fresh_site.url}/feeds/rss1.rdf"]\n',
         encoding="utf-8",

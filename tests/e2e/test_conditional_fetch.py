@@ -45,7 +45,9 @@ def database_url(sqlite_url: str) -> str:
 def write_config(tmp_path: Path, site: FixtureServer, database_url: str, extra: str = "") -> Path:
     config = tmp_path / "newsarchive.toml"
     config.write_text(
-        f'[database]\nurl = "{database_url}"\n{SCRAPY}\n{extra}\n'
+        f'[database]\nurl = "{database_url}"\n{SCRAPY}\n'
+        '[crawl]\nallow_private_networks = ["127.0.0.1/32"]\n'
+        f"{extra}\n"
         f'[[sources]]\nname = "harbour"\nfeeds = ["{site.url}{FEED}"]\n',
         encoding="utf-8",
     )

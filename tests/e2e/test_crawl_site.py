@@ -93,6 +93,7 @@ url = "{database_url}"
 
 [crawl]
 contact_url = "https://archive.example.org/crawler"
+allow_private_networks = ["127.0.0.1/32"]
 {TEST_SCRAPY}
 [[sources]]
 name = "harbour"
@@ -200,6 +201,7 @@ def test_changed_story_becomes_version_two_and_keeps_version_one(
     config = tmp_path / "newsarchive.toml"
     config.write_text(
         f'[database]\nurl = "{sqlite_url}"\n{SMALL_SCRAPY}\n'
+        '[crawl]\nallow_private_networks = ["127.0.0.1/32"]\n'
         # Known stories are re-fetched on every crawl (the default waits an hour).
         '[[recrawl]]\nyounger_than = "7d"\nevery = "0s"\n'
         f'[[sources]]\nname = "harbour"\nfeeds = ["{fresh_site.url}/feeds/rss1.rdf"]\n',
@@ -244,6 +246,7 @@ def asia_crawl(site_server: FixtureServer, tmp_path_factory: pytest.TempPathFact
     config = tmp_path / "newsarchive.toml"
     config.write_text(
         f'[database]\nurl = "sqlite:///{tmp_path / "archive.db"}"\n{SMALL_SCRAPY}\n'
+        '[crawl]\nallow_private_networks = ["127.0.0.1/32"]\n'
         f'[[sources]]\nname = "asia"\nfeeds = ["{base}/feeds/rss1.rdf"]\n'
         f'[[sources]]\nname = "elsewhere"\nfeeds = ["http://127.0.0.1:9/feed.xml"]\n',
         encoding="utf-8",

@@ -49,6 +49,7 @@ def test_extraction_processes_exit_when_the_crawl_is_killed(
     config = tmp_path / "newsarchive.toml"
     config.write_text(
         f'[database]\nurl = "{sqlite_url}"\n'
+        '[crawl]\nallow_private_networks = ["127.0.0.1/32"]\n'
         "[scrapy]\nAUTOTHROTTLE_ENABLED = false\nDOWNLOAD_DELAY = 1\n"
         "NEWSARCHIVE_EXTRACT_PROCESSES = 1\n"
         f'[[sources]]\nname = "harbour"\nfeeds = ["{fresh_site.url}/feeds/atom.xml"]\n',

@@ -72,6 +72,7 @@ def test_edited_copies_on_another_host_link_to_the_originals(
         config = tmp_path / "newsarchive.toml"
         config.write_text(
             f'[database]\nurl = "{database_url}"\n{SCRAPY}\n'
+            '[crawl]\nallow_private_networks = ["127.0.0.1/32", "127.0.0.2/32"]\n'
             f'[[sources]]\nname = "harbour"\nfeeds = ["{fresh_site.url}/feeds/rss.xml"]\n\n'
             f'[[sources]]\nname = "wire"\nfeeds = ["{wire.url}/wire.xml"]\n',
             encoding="utf-8",

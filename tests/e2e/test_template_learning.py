@@ -52,6 +52,7 @@ def crawl(tmp_path: Path, site: FixtureServer, database_url: str, feed_path: str
     config = tmp_path / "newsarchive.toml"
     config.write_text(
         f'[database]\nurl = "{database_url}"\n{SCRAPY}\n'
+        '[crawl]\nallow_private_networks = ["127.0.0.1/32"]\n'
         f'[[sources]]\nname = "quayside"\nfeeds = ["{site.url}{feed_path}"]\n',
         encoding="utf-8",
     )

@@ -35,6 +35,8 @@ def crawl(tmp_path: Path, site: FixtureServer, database_url: str) -> Path:
         f"""
 [database]
 url = "{database_url}"
+[crawl]
+allow_private_networks = ["127.0.0.1/32"]
 [archive]
 warc_dir = "archive-warc"
 [scrapy]

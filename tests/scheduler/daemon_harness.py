@@ -61,7 +61,9 @@ def write_config(
     daemon: dict[str, Any] | None = None,
     scrapy: dict[str, Any] | None = None,
 ) -> Path:
-    lines = ["[database]", f"url = {_toml_value(database_url)}", "", "[daemon]"]
+    lines = ["[database]", f"url = {_toml_value(database_url)}", ""]
+    # The fixture sites are on loopback, which a crawl refuses unless allowed.
+    lines += ["[crawl]", 'allow_private_networks = ["127.0.0.1/32"]', "", "[daemon]"]
     lines += [f"{k} = {_toml_value(v)}" for k, v in (daemon or {}).items()]
     lines += ["", "[scrapy]"]
     lines += [f"{k} = {_toml_value(v)}" for k, v in {**FAST_SCRAPY, **(scrapy or {})}.items()]

@@ -59,6 +59,8 @@ def run_demo(directory: Path, *, log_level: str | None = None) -> int:
         config = parse_config(
             {
                 "database": {"url": f"sqlite:///{db_path}"},
+                # The sample site is served on loopback, which crawls refuse by default.
+                "crawl": {"allow_private_networks": ["127.0.0.1/32"]},
                 # Beside the demo database, not in whatever folder the user ran it from.
                 "archive": {"warc_dir": str(warc_dir)},
                 # A local site needs no politeness delay; everything else stays default.
