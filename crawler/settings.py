@@ -32,6 +32,11 @@ NEWSARCHIVE_DEFAULTS: dict[str, object] = {
     "NEWSARCHIVE_WARC_DIR": None,
     # A WARC file is closed and a new one started at this size.
     "NEWSARCHIVE_WARC_MAX_SIZE": 1_000_000_000,
+    # Networks a crawl may reach although private, loopback, link-local or
+    # reserved (CIDR strings, from [crawl] allow_private_networks). Any other such
+    # address is refused: a feed, link or redirect pointing into the host's own
+    # network must not be fetched and archived (SSRF).
+    "NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS": [],
     # How long each database call waits for an unreachable database (retrying
     # with backoff from 0.5 s) before the crawl gives up and stops: a restart or
     # failover loses nothing, a database gone for good does not hang the crawl.
@@ -70,6 +75,9 @@ DEFAULTS: dict[str, object] = {
     # The crawl summary replaces Scrapy's stats dump; LOG_LEVEL=DEBUG brings it back.
     "STATS_DUMP": False,
     "LOG_VERSIONS": [],
+    # Refuses answers outside the public internet: the address it returns is the
+    # one connected to, so a changing DNS answer cannot slip past the check.
+    "TWISTED_DNS_RESOLVER": "newsarchive.crawler.addresses.PrivateNetworkResolver",
     "DOWNLOADER_MIDDLEWARES": {
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "newsarchive.crawler.middlewares.BackoffRetryMiddleware": 550,
@@ -80,6 +88,9 @@ DEFAULTS: dict[str, object] = {
         "newsarchive.crawler.conditional.ConditionalFetchMiddleware": 580,
         # Below retry and redirect: only final 2xx responses, already decompressed.
         "newsarchive.crawler.warc.WarcArchiveMiddleware": 540,
+        # Above retry (550): a refused address is reported before retry sees its
+        # DNS failure. Every redirect hop comes back through process_request.
+        "newsarchive.crawler.addresses.PrivateNetworkMiddleware": 560,
         # Scrapy's, but a dropped off-site request is a counted WARNING, not DEBUG.
         "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
         "newsarchive.crawler.offsite.ReportingOffsiteMiddleware": 50,
@@ -108,5 +119,10 @@ def crawl_settings(config: Config) -> Settings:
     settings.set("DEPTH_LIMIT", config.crawl.depth_limit, priority="project")
     settings.set("NEWSARCHIVE_WARC_DIR", str(config.warc_dir), priority="project")
     settings.set("NEWSARCHIVE_WARC_MAX_SIZE", config.archive.max_warc_size, priority="project")
+    settings.set(
+        "NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS",
+        list(config.crawl.allow_private_networks),
+        priority="project",
+    )
     settings.setdict(config.scrapy, priority="cmdline")
     return settings

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 from newsarchive.storage import create_archive_engine
 from newsarchive.storage.runs import recent_runs
 from tests.cli_process import run_cli
-from tests.fixture_server import FixtureServer
+from tests.fixture_server import FixtureServer, Response
 
 # Distinctive sentences of every article that must be stored (path → sentence).
 ARTICLES = {
@@ -227,6 +228,48 @@ def test_changed_story_becomes_version_two_and_keeps_version_one(
     assert len({v["id"] for v in versions}) == 1
     (latest,) = [r for r in export(config) if r["url"].endswith(page)]
     assert latest["version"] == 2
+
+
+def test_the_site_on_a_private_address_is_not_fetched_unless_allowed(
+    tmp_path: Path, fresh_site: FixtureServer
+) -> None:
+    """The site on 127.0.0.1 is refused by its address, by a name that resolves to it, and at
+    the end of a redirect from an allowed address; each refusal is logged and counted."""
+    database = tmp_path / "archive.db"
+    site = fresh_site.url
+    with FixtureServer(host="127.0.0.2") as relay:
+        relay.add_route("/moved", lambda r: Response(302, {"Location": f"{site}/feeds/atom.xml"}))
+        config = tmp_path / "newsarchive.toml"
+        config.write_text(
+            f'[database]\nurl = "sqlite:///{database}"\n{SMALL_SCRAPY}\n'
+            # The relay only: 127.0.0.1 stays refused, as every private address is by default.
+            '[crawl]\nallow_private_networks = ["127.0.0.2/32"]\n'
+            f'[[sources]]\nname = "harbour"\nfeeds = ["{site}/feeds/rss.xml", '
+            f'"http://localhost:{fresh_site.port}/feeds/rss1.rdf"]\n'
+            f'[[sources]]\nname = "relay"\nfeeds = ["{relay.url}/moved"]\n'
+            'allowed_domains = ["127.0.0.2", "127.0.0.1"]\n',
+            encoding="utf-8",
+        )
+        result = run_cli("crawl", "--format", "json", config=config)
+        assert relay.paths() == ["/robots.txt", "/moved"]
+        moved = f"{relay.url}/moved"
+
+    assert fresh_site.requests == []
+    harbour, relayed = json.loads(result.stdout)
+    assert (harbour["status"], harbour["errors"]) == ("failed", 2)
+    assert "private addresses refused" in harbour["error"]
+    assert (relayed["status"], relayed["errors"]) == ("ok", 1)
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+    refused = "private address refused: {}, not in [crawl] allow_private_networks"
+    for line in (
+        f"[harbour] fetch failed ({refused.format('127.0.0.1 (loopback)')}): {site}/feeds/rss.xml",
+        f"[harbour] fetch failed ({refused.format('localhost -> 127.0.0.1 (loopback)')}): "
+        f"http://localhost:{fresh_site.port}/feeds/rss1.rdf",
+        f"[relay] fetch failed ({refused.format('127.0.0.1 (loopback)')}; redirected from "
+        f"{moved}): {site}/feeds/atom.xml",
+    ):
+        assert line in result.stderr
 
 
 @dataclass(frozen=True)
