@@ -333,10 +333,10 @@ class _FillsUp:
 
 
 def test_the_warc_middleware_logs_a_full_disk_once_and_stops_archiving(
-    store: CrawlStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     warc_dir = tmp_path / "warc"
-    crawler = make_crawler(store, run_id=7, settings={"NEWSARCHIVE_WARC_DIR": str(warc_dir)})
+    crawler = make_crawler(None, run_id=7, settings={"NEWSARCHIVE_WARC_DIR": str(warc_dir)})
     middleware = WarcArchiveMiddleware.from_crawler(crawler)
     middleware.spider_opened()
     request = Request("http://127.0.0.1/news/0.html")
