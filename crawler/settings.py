@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import os
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
-
-from scrapy.settings import Settings
 
 from newsarchive import __version__
 
-if TYPE_CHECKING:  # the config validates [scrapy] against this module: keep it light
+# The config validates [scrapy] against this module on every command that loads
+# it: importing Scrapy (0.3 s) or the config here would make them all pay.
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
+
     from newsarchive.config import Config
 
 PIPELINES = "newsarchive.crawler.pipelines"
@@ -108,6 +114,8 @@ DEFAULTS: dict[str, object] = {
 
 def crawl_settings(config: Config) -> Settings:
     """Settings for a crawl under ``config``; keys in its ``[scrapy]`` table win."""
+    from scrapy.settings import Settings
+
     settings = Settings()
     settings.setdict(DEFAULTS, priority="project")
     settings.setdict(NEWSARCHIVE_DEFAULTS, priority="project")
@@ -126,3 +134,32 @@ def crawl_settings(config: Config) -> Settings:
     )
     settings.setdict(config.scrapy, priority="cmdline")
     return settings
+
+
+def scrapy_defaults() -> dict[str, object]:
+    """Scrapy's own settings and their defaults (``scrapy.settings.default_settings``).
+
+    Importing that module runs Scrapy's package ``__init__`` (Twisted, the HTTP
+    stack): most of the time a command like ``newsarchive runs`` would take. So
+    unless Scrapy is loaded already, the module's source is read instead: each
+    top-level assignment is a setting, its value the literal it is assigned, or
+    None (any type accepted) where it is computed.
+    """
+    loaded = sys.modules.get("scrapy.settings.default_settings")
+    if loaded is not None:
+        return {name: getattr(loaded, name) for name in dir(loaded) if name.isupper()}
+    scrapy = importlib.util.find_spec("scrapy")
+    assert scrapy is not None and scrapy.origin is not None, "Scrapy is not installed"
+    source = Path(scrapy.origin).with_name("settings") / "default_settings.py"
+    defaults: dict[str, object] = {}
+    for node in ast.parse(source.read_text(encoding="utf-8")).body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id.isupper():
+                try:
+                    defaults[target.id] = ast.literal_eval(node.value)  # type: ignore[arg-type]
+                except (ValueError, TypeError, SyntaxError):
+                    defaults[target.id] = None
+    return defaults

@@ -371,15 +371,11 @@ def _check_scrapy_settings(scrapy: dict[str, Any], path: Path | str) -> None:
     """Refuse ``[scrapy]`` keys that no component reads: Scrapy ignores a misspelt setting."""
     if not scrapy:
         return
-    # Imported here: Scrapy's settings and the crawler cost an import every
-    # command that loads a config would pay, though few configs have a [scrapy] table.
-    from scrapy.settings import default_settings
+    # Imported here: the config model is imported by every command, few configs
+    # have a [scrapy] table.
+    from newsarchive.crawler.settings import DEFAULTS, NEWSARCHIVE_DEFAULTS, scrapy_defaults
 
-    from newsarchive.crawler.settings import DEFAULTS, NEWSARCHIVE_DEFAULTS
-
-    defaults = {name: getattr(default_settings, name) for name in dir(default_settings)}
-    defaults = {name: value for name, value in defaults.items() if name.isupper()}
-    defaults |= NEWSARCHIVE_DEFAULTS | DEFAULTS
+    defaults = scrapy_defaults() | NEWSARCHIVE_DEFAULTS | DEFAULTS
     lines = []
     for key, value in scrapy.items():
         if key in defaults:
