@@ -2,10 +2,10 @@
 
 Serves a generated news site on 127.0.0.1 whose stories change between rounds
 (so versions accumulate), and for each database (SQLite, and PostgreSQL when
-reachable) runs KILLS rounds: start one of ``crawl`` (most rounds), ``reprocess
---all`` or ``prune --dry-run``, SIGKILL its whole process group after a random
-delay, repeat. A last crawl runs to its end. Then it checks what a user relies
-on:
+reachable) starts one of ``crawl`` (most often), ``reprocess --all`` or ``prune
+--dry-run`` and SIGKILLs its whole process group after a random delay, until
+KILLS commands were killed (one that finishes first does not count). A last
+crawl runs to its end. Then it checks what a user relies on:
 
 * every story of the site is stored, once (no duplicate canonical URL);
 * every article has versions 1..n with no gap, in fetch-time order;
@@ -133,8 +133,8 @@ def _run(argv: list[str], kill_after: float | None, log: Path) -> bool:
     return False
 
 
-def _checks(database_url: str, warc_dir: Path, pages: int) -> dict[str, str | None]:
-    """Each check's name → None when it holds, else what is wrong."""
+def _checks(database_url: str, warc_dir: Path, pages: int) -> tuple[dict[str, str | None], str]:
+    """Each check's name → None when it holds, else what is wrong; and what was checked."""
     from sqlalchemy import func, select, text
 
     from newsarchive.storage import create_archive_engine
@@ -237,7 +237,8 @@ def _checks(database_url: str, warc_dir: Path, pages: int) -> dict[str, str | No
 
     check("every WARC file complete and valid, none left open", warc_files_valid)
     check("every version's WARC record reads back", records_readable)
-    return results
+    files = len(list(warc_dir.glob("*.warc.gz")))
+    return results, f"{stories} articles, {len(versions)} versions, {files} WARC files checked"
 
 
 def _warc_problem(path: Path) -> str | None:
@@ -298,7 +299,7 @@ def run(database: str, kills: int, pages: int, tmp: Path, rng: random.Random) ->
     try:
         log = tmp / f"{database}.log"
         _run(commands["crawl"], None, log)  # something to re-extract and prune from the start
-        for _ in range(kills):
+        while sum(killed.values()) < kills:  # a command that finishes first is no kill
             name = rng.choices(list(commands), weights=[8, 1, 1])[0]
             if _run(commands[name], rng.uniform(0.5, 6.0), log):
                 killed[name] += 1
@@ -307,14 +308,14 @@ def run(database: str, kills: int, pages: int, tmp: Path, rng: random.Random) ->
             if rng.random() < 0.3:
                 site.edit()
         _run(commands["crawl"], None, log)
-        results = _checks(url, tmp / "warc", pages)
+        results, checked = _checks(url, tmp / "warc", pages)
     finally:
         site.server.shutdown()
         drop()
     print(
         f"\n{database}: {sum(killed.values())} kills ({dict(killed)}), "
         f"{sum(finished.values())} runs finished first ({dict(finished)}), "
-        f"{time.monotonic() - started:.0f} s"
+        f"{time.monotonic() - started:.0f} s; {checked}"
     )
     for name, problem in results.items():
         print(f"  ok   {name}" if problem is None else f"  FAIL {name}: {problem}")
@@ -325,7 +326,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--kills", type=int, default=100, help="kill rounds per database")
+    parser.add_argument("--kills", type=int, default=100, help="kills per database")
     parser.add_argument("--pages", type=int, default=300, help="stories on the generated site")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=1)
