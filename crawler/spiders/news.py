@@ -15,7 +15,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
-from scrapy.linkextractors import LinkExtractor
+from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
@@ -58,7 +58,9 @@ class NewsSpider(Spider):
         self.link_extractor = LinkExtractor(
             # Feeds and sitemaps linked from pages are not pages: parsed as one they
             # fail, and, if first, keep the configured sitemap from being read.
-            deny_extensions=[*LinkExtractor().deny_extensions, "rss", "atom", "xml", "rdf"]
+            # IGNORED_EXTENSIONS, not LinkExtractor().deny_extensions: those carry a
+            # leading dot already, and dotted again ("..pdf") they matched nothing.
+            deny_extensions=[*IGNORED_EXTENSIONS, "rss", "atom", "xml", "rdf"]
         )
 
     async def start(self) -> AsyncIterator[Request]:

@@ -474,12 +474,6 @@ def test_home_page_links_are_followed_on_a_non_default_port() -> None:
     assert not any("search.example" in url or "ads.example" in url for url in followed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spider bug: NewsSpider re-passes LinkExtractor().deny_extensions, which already "
-    "carry a dot ('.pdf'), so they become '..pdf' and Scrapy's default ignored extensions "
-    "are followed",
-)
 def test_documents_and_images_linked_from_a_page_are_not_followed() -> None:
     spider = make_spider()
     home = response(f"{BASE}/", fixture("index.html"), follow=True)
