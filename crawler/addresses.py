@@ -38,7 +38,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
 from .context import crawl_context
-from .settings import NEWSARCHIVE_DEFAULTS
+from .settings import setting_list
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class RefusedAddress(IgnoreRequest):
 
 def allowed_networks(settings: BaseSettings) -> tuple[Network, ...]:
     """The private networks ``settings`` allow (``NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS``)."""
-    values = settings.getlist(SETTING, list(NEWSARCHIVE_DEFAULTS[SETTING]))  # type: ignore[call-overload]
+    values = setting_list(settings, SETTING)
     try:
         return tuple(ipaddress.ip_network(str(v).strip()) for v in values)
     except ValueError as exc:

@@ -20,7 +20,7 @@ from newsarchive.storage.warc import WarcLocation
 
 from .extraction import EXTRACTOR_VERSION
 from .pages import FetchedPage, NotAStory, archive_page
-from .settings import NEWSARCHIVE_DEFAULTS, crawl_settings
+from .settings import crawl_settings, setting_int
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +47,7 @@ def reprocess(
     """Re-extract the latest version of every article (of ``source``, fetched since ``since``)
     that an older extractor produced, or of every article with ``everything``."""
     settings = crawl_settings(config)
-    min_pages = settings.getint(
-        "NEWSARCHIVE_TEMPLATE_MIN_PAGES",
-        NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_TEMPLATE_MIN_PAGES"],  # type: ignore[arg-type]
-    )
+    min_pages = setting_int(settings, "NEWSARCHIVE_TEMPLATE_MIN_PAGES")
     summary = ReprocessSummary()
     templates: dict[str, dict[int, int]] = {}
     with CrawlStore(

@@ -17,7 +17,7 @@ from newsarchive.storage.runs import RunCounters, RunStatus
 
 from .context import CrawlContext, bind_context
 from .pipelines.store import DATABASE_UNAVAILABLE, STORE_ERRORS, STORE_FAILURE
-from .settings import NEWSARCHIVE_DEFAULTS, crawl_settings
+from .settings import crawl_settings, setting_float
 from .spiders.news import NewsSpider
 
 logger = logging.getLogger(__name__)
@@ -156,10 +156,7 @@ def run_crawl(
     with CrawlStore(
         config.database_url,
         near_duplicate_threshold=config.dedupe.near_duplicate_threshold,
-        retry_seconds=settings.getfloat(
-            "NEWSARCHIVE_STORE_RETRY_SECONDS",
-            NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_STORE_RETRY_SECONDS"],  # type: ignore[arg-type]
-        ),
+        retry_seconds=setting_float(settings, "NEWSARCHIVE_STORE_RETRY_SECONDS"),
     ) as store:
         store.migrate()
         summaries = _crawl(config, sources, store, settings, on_run_started, stop_requested)

@@ -7,14 +7,14 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from newsarchive import __version__
 
 # The config validates [scrapy] against this module on every command that loads
 # it: importing Scrapy (0.3 s) or the config here would make them all pay.
 if TYPE_CHECKING:
-    from scrapy.settings import Settings
+    from scrapy.settings import BaseSettings, Settings
 
     from newsarchive.config import Config
 
@@ -22,7 +22,8 @@ PIPELINES = "newsarchive.crawler.pipelines"
 
 # newsarchive's own settings, each declared here once with its default. They
 # can be set in the config's [scrapy] table like any Scrapy setting;
-# components read them with ``settings.get…(NAME, NEWSARCHIVE_DEFAULTS[NAME])``.
+# components read them with the ``setting_*`` functions below, which fall back
+# on these defaults for a crawler built without them (a plain get_crawler).
 NEWSARCHIVE_DEFAULTS: dict[str, object] = {
     # Extraction is the crawl's CPU cost: in other processes it runs on the
     # other cores while this one downloads and stores. 0 extracts in-process.
@@ -110,6 +111,23 @@ DEFAULTS: dict[str, object] = {
         f"{PIPELINES}.store.StorePipeline": 300,
     },
 }
+
+
+def setting_int(settings: BaseSettings, name: str) -> int:
+    """A newsarchive setting as a whole number: the crawl's value, else its default."""
+    return settings.getint(name, cast(int, NEWSARCHIVE_DEFAULTS[name]))
+
+
+def setting_float(settings: BaseSettings, name: str) -> float:
+    return settings.getfloat(name, cast(float, NEWSARCHIVE_DEFAULTS[name]))
+
+
+def setting_bool(settings: BaseSettings, name: str) -> bool:
+    return settings.getbool(name, cast(bool, NEWSARCHIVE_DEFAULTS[name]))
+
+
+def setting_list(settings: BaseSettings, name: str) -> list[Any]:
+    return settings.getlist(name, list(cast(list[Any], NEWSARCHIVE_DEFAULTS[name])))
 
 
 def crawl_settings(config: Config) -> Settings:

@@ -25,7 +25,7 @@ from scrapy.http import Response
 from newsarchive.storage.warc import WarcWriter
 
 from .context import CrawlContext, crawl_context
-from .settings import NEWSARCHIVE_DEFAULTS
+from .settings import setting_int
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +52,7 @@ class WarcArchiveMiddleware:
         directory = crawler.settings.get("NEWSARCHIVE_WARC_DIR")
         if not directory:
             raise NotConfigured("NEWSARCHIVE_WARC_DIR is not set")
-        max_size = crawler.settings.getint(
-            "NEWSARCHIVE_WARC_MAX_SIZE",
-            NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_WARC_MAX_SIZE"],  # type: ignore[arg-type]
-        )
+        max_size = setting_int(crawler.settings, "NEWSARCHIVE_WARC_MAX_SIZE")
         middleware = cls(crawl_context(crawler), Path(directory), max_size)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Mapping
+from typing import cast
 
 from ..settings import NEWSARCHIVE_DEFAULTS
 from .lines import WS_RE, weighted_len
 
 # A line seen on this many distinct pages of one source is template; a crawl's
 # NEWSARCHIVE_TEMPLATE_MIN_PAGES setting, whose default this is, overrides it.
-TEMPLATE_MIN_PAGES: int = NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_TEMPLATE_MIN_PAGES"]  # type: ignore[assignment]
+TEMPLATE_MIN_PAGES = cast(int, NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_TEMPLATE_MIN_PAGES"])
 # Stripping never removes more than this share of a page's text: a page that
 # is mostly "template" is more likely a story the site syndicated in full.
 _TEMPLATE_MAX_SHARE = 0.5

@@ -29,7 +29,7 @@ from ..context import crawl_context
 from ..extraction import TEMPLATE_MIN_PAGES, Extraction
 from ..items import ArticleItem
 from ..pages import NotAStory, extract_story
-from ..settings import NEWSARCHIVE_DEFAULTS
+from ..settings import setting_bool, setting_int
 from ..urls import canonical_url, story_url
 
 logger = logging.getLogger(__name__)
@@ -108,16 +108,12 @@ class CleanPipeline:
 
     def __init__(self, crawler: Crawler, source: str, store: CrawlStore | None) -> None:
         settings = crawler.settings
-
-        def setting(name: str) -> int:
-            return settings.getint(name, NEWSARCHIVE_DEFAULTS[name])  # type: ignore[arg-type]
-
         self.stats = crawler.stats
         self.source = source
         self.store = store
-        self.min_pages = setting("NEWSARCHIVE_TEMPLATE_MIN_PAGES")
-        self.flush_pages = setting("NEWSARCHIVE_TEMPLATE_FLUSH_PAGES")
-        self.workers = setting("NEWSARCHIVE_EXTRACT_PROCESSES")
+        self.min_pages = setting_int(settings, "NEWSARCHIVE_TEMPLATE_MIN_PAGES")
+        self.flush_pages = setting_int(settings, "NEWSARCHIVE_TEMPLATE_FLUSH_PAGES")
+        self.workers = setting_int(settings, "NEWSARCHIVE_EXTRACT_PROCESSES")
         self.processes: ProcessPoolExecutor | None = None
         self.learner: TemplateLearner | None = None
         self.executor: ThreadPoolExecutor | None = None
@@ -126,10 +122,7 @@ class CleanPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
         context = crawl_context(crawler)
-        learn = crawler.settings.getbool(
-            "NEWSARCHIVE_TEMPLATE_LEARNING",
-            NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_TEMPLATE_LEARNING"],  # type: ignore[arg-type]
-        )
+        learn = setting_bool(crawler.settings, "NEWSARCHIVE_TEMPLATE_LEARNING")
         pipeline = cls(crawler, context.source.name, context.store if learn else None)
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)

@@ -7,7 +7,7 @@ import io
 import logging
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import feedparser
@@ -25,7 +25,7 @@ from ..conditional import NotModified
 from ..context import crawl_context
 from ..items import ArticleItem
 from ..pages import FetchedPage
-from ..settings import NEWSARCHIVE_DEFAULTS
+from ..settings import NEWSARCHIVE_DEFAULTS, setting_int
 from ..urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class NewsSpider(Spider):
     """
 
     name = "news"
-    sitemap_depth_limit: int = NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_SITEMAP_DEPTH"]  # type: ignore[assignment]
+    sitemap_depth_limit: int = cast(int, NEWSARCHIVE_DEFAULTS["NEWSARCHIVE_SITEMAP_DEPTH"])
 
     def __init__(
         self, source: SourceConfig, crawl_run_id: int | None = None, **kwargs: Any
@@ -140,8 +140,7 @@ class NewsSpider(Spider):
         kwargs.setdefault("source", context.source)
         kwargs.setdefault("crawl_run_id", context.run_id)
         spider = super().from_crawler(crawler, *args, **kwargs)
-        name = "NEWSARCHIVE_SITEMAP_DEPTH"
-        spider.sitemap_depth_limit = crawler.settings.getint(name, NEWSARCHIVE_DEFAULTS[name])  # type: ignore[arg-type]
+        spider.sitemap_depth_limit = setting_int(crawler.settings, "NEWSARCHIVE_SITEMAP_DEPTH")
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         return spider
 
