@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     and_,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -86,6 +87,8 @@ class Source(Base):
     """The source's name from the config (``[a-z0-9_-]+``)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     """When a crawl first met this source."""
+    imported: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Created on the fly by ``import`` for a host no configured source covers."""
 
 
 class Article(Base):
@@ -115,6 +118,9 @@ class Article(Base):
     """When a crawl last fetched the story, changed or not."""
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     """MinHash signature of the latest text (128 uint32), or NULL for texts too short to compare."""
+    removed_at: Mapped[datetime | None] = mapped_column(index=True)
+    """When a re-fetch found the story taken down (404/410, or a redirect to a home or section
+    page); NULL while it is up. Its history is in ``article_events``."""
 
     source: Mapped[Source] = relationship()
     versions: Mapped[list[ArticleVersion]] = relationship(
@@ -160,6 +166,11 @@ class ArticleVersion(Base):
     """Name (within ``[archive] warc_dir``) of the WARC file holding the response, if archived."""
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)
     """Byte offset of the response's WARC record in ``warc_file``."""
+    published_at_source: Mapped[str | None] = mapped_column(String(16))
+    """Where ``published_at`` came from: ``json-ld``, ``meta``, ``time-element``, ``url``,
+    ``text``, ``feed``, ``sitemap``, or ``first-seen`` when nothing dated the page."""
+    access: Mapped[str | None] = mapped_column(String(16))
+    """``free``, ``paywalled`` or ``unknown``."""
 
     article: Mapped[Article] = relationship(back_populates="versions")
 
@@ -215,6 +226,14 @@ class CrawlRun(Base):
     """Known article URLs not requested because the recrawl policy said they were not due."""
     store_errors: Mapped[int] = mapped_column(default=0, server_default="0")
     """Stories fetched and extracted that the database refused or could not be reached for."""
+    worker: Mapped[str | None] = mapped_column(String(200))
+    """The cluster worker that ran the crawl; NULL for a crawl the daemon or the CLI ran."""
+    http_statuses: Mapped[dict[str, Any] | None]
+    """Responses received per HTTP status code (``{"200": 41, "404": 2}``)."""
+    field_coverage: Mapped[dict[str, Any] | None]
+    """Share of the run's stories with each field (text, title, published_at, authors)."""
+    warc_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Bytes the run wrote to WARC files."""
 
     source: Mapped[Source] = relationship()
 
@@ -275,3 +294,58 @@ class TemplateBlock(Base):
     """Distinct stored stories of the source the line appeared on."""
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     """When a crawl last saw the line on a new story."""
+
+
+class Worker(Base):
+    """A cluster worker's heartbeat: ``status`` lists the workers seen lately."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    """``--name``, or ``newsarchive@HOSTNAME``: unique in the cluster."""
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    queue: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImportFile(Base):
+    """How far ``import`` got in one WARC/WACZ file or URL: resumes there, never reads twice."""
+
+    __tablename__ = "import_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location: Mapped[str] = mapped_column(Text, unique=True)
+    """The file's absolute path or its URL, as imported."""
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    resume_offset: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Offset of the first record not yet fully imported."""
+    records: Mapped[int] = mapped_column(default=0, server_default="0")
+    articles: Mapped[int] = mapped_column(default=0, server_default="0")
+    errors: Mapped[int] = mapped_column(default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(16), default="running", server_default="running")
+    """``running`` (or interrupted), ``done`` or ``failed``."""
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class ArticleEvent(Base):
+    """Something that happened to a published story: ``removed`` or ``restored``."""
+
+    __tablename__ = "article_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    url: Mapped[str] = mapped_column(Text)
+    """The URL that was re-fetched."""
+    http_status: Mapped[int | None]
+    detail: Mapped[str | None] = mapped_column(Text)
+    """What was seen, e.g. ``410`` or ``redirected to https://example.com/``."""
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL")
+    )
