@@ -14,7 +14,7 @@ from newsarchive import __version__
 from newsarchive.cli import COMMANDS
 from newsarchive.cli.context import CommandContext, scrub
 from newsarchive.exit_codes import ExitCode
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli, run_cli
 
 PASSWORD = "s3cret"
 
@@ -87,7 +87,7 @@ def test_python_dash_m_runs_the_cli() -> None:
 
 
 def test_bad_usage_exits_2() -> None:
-    assert run_cli("runs", "--limit", "0").returncode == ExitCode.USAGE
+    assert invoke_cli("runs", "--limit", "0").returncode == ExitCode.USAGE
     assert run_cli("no-such-command").returncode == ExitCode.USAGE
 
 

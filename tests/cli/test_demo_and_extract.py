@@ -7,7 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.cli_process import REPOSITORY, TESTS, run_cli
+from tests.cli_process import REPOSITORY, TESTS, invoke_cli, run_cli
 
 PAGES = TESTS / "fixtures" / "pages"
 
@@ -35,10 +35,10 @@ def test_demo_crawls_the_bundled_site_into_a_fresh_sqlite_file(tmp_path: Path) -
     # The config the demo leaves behind opens its archive, WARC files included.
     config = tmp_path / "newsarchive-demo.toml"
     assert f"--config {config} raw 1" in out
-    raw = run_cli("raw", "1", config=config)
+    raw = invoke_cli("raw", "1", config=config)
     assert raw.returncode == 0, raw.stderr
     assert "<html" in raw.stdout.lower()
-    found = run_cli("search", "夜市", "--format", "jsonl", config=config)
+    found = invoke_cli("search", "夜市", "--format", "jsonl", config=config)
     assert found.returncode == 0 and "night-market" in found.stdout
 
     # A second demo starts from a fresh file, not on top of the first.
@@ -98,5 +98,5 @@ def test_help_explains_every_command() -> None:
     assert result.returncode == 0
     for command in ("db", "crawl", "export", "extract", "demo"):
         assert command in result.stdout
-    export_help = run_cli("export", "--help").stdout
+    export_help = invoke_cli("export", "--help").stdout
     assert "canonical_url" in export_help and "--all-versions" in export_help

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from newsarchive.storage.runs import finish_run, start_run
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli
 from tests.scheduler.daemon_harness import write_config
 
 SOURCES = [
@@ -33,7 +33,7 @@ def test_runs_lists_recent_runs_newest_first(database_url: str, engine, tmp_path
     record(engine, "city", "failed", "no page could be fetched", errors=1)
     last = record(engine, "harbour", "running")
 
-    jsonl = run_cli("runs", "--format", "jsonl", config=config)
+    jsonl = invoke_cli("runs", "--format", "jsonl", config=config)
     assert jsonl.returncode == 0, jsonl.stderr
     rows = [json.loads(line) for line in jsonl.stdout.splitlines()]
     assert [r["id"] for r in rows] == [last, last - 1, first]
@@ -55,13 +55,13 @@ def test_runs_lists_recent_runs_newest_first(database_url: str, engine, tmp_path
     ):
         assert key in rows[0]
 
-    only = run_cli("runs", "--source", "harbour", "--limit", "1", config=config)
+    only = invoke_cli("runs", "--source", "harbour", "--limit", "1", config=config)
     assert only.returncode == 0, only.stderr
     header, _rule, *lines = only.stdout.splitlines()
     assert header.split()[:5] == ["id", "source", "started_at", "finished_at", "status"]
     assert len(lines) == 1 and " running " in lines[0]
 
-    bad = run_cli("runs", "--limit", "0", config=config)
+    bad = invoke_cli("runs", "--limit", "0", config=config)
     assert bad.returncode == 2 and "must be at least 1" in bad.stderr
 
 
@@ -71,7 +71,7 @@ def test_status_reports_sources_and_fails_when_one_keeps_failing(
     config = write_config(tmp_path / "newsarchive.toml", database_url, SOURCES)
     record(engine, "harbour", "ok", pages=3, new=2)
 
-    healthy = run_cli("status", "--format", "json", config=config)
+    healthy = invoke_cli("status", "--format", "json", config=config)
     assert healthy.returncode == 0, healthy.stderr
     report = {s["source"]: s for s in json.loads(healthy.stdout)}
     assert report["harbour"]["last_run"]["status"] == "ok"
@@ -81,23 +81,23 @@ def test_status_reports_sources_and_fails_when_one_keeps_failing(
 
     for _ in range(3):
         record(engine, "city", "failed", "no page could be fetched (1 errors); is the site down?")
-    failing = run_cli("status", config=config)
+    failing = invoke_cli("status", config=config)
     assert failing.returncode == 1
     city_line = next(line for line in failing.stdout.splitlines() if line.startswith("city "))
     assert "failed" in city_line and "FAILING: 3 failed runs in a row" in city_line
     assert "city: last error: no page could be fetched" in failing.stdout
 
     record(engine, "city", "ok")
-    assert run_cli("status", config=config).returncode == 0
+    assert invoke_cli("status", config=config).returncode == 0
 
 
 def test_sources_list_and_show(tmp_path: Path) -> None:
     config = write_config(tmp_path / "newsarchive.toml", "sqlite:///unused.db", SOURCES)
-    listed = run_cli("sources", "list", config=config)
+    listed = invoke_cli("sources", "list", config=config)
     assert listed.returncode == 0, listed.stderr
     assert [line.split()[0] for line in listed.stdout.splitlines()[2:]] == ["harbour", "city"]
 
-    shown = run_cli("sources", "show", "city", "--format", "json", config=config)
+    shown = invoke_cli("sources", "show", "city", "--format", "json", config=config)
     assert shown.returncode == 0, shown.stderr
     city = json.loads(shown.stdout)
     assert city["sitemaps"] == ["http://127.0.0.1:9/sitemap.xml"]
@@ -110,13 +110,13 @@ def test_sources_list_and_show(tmp_path: Path) -> None:
         local = datetime.fromisoformat(when).astimezone(ZoneInfo("Europe/Berlin"))
         assert (local.hour, local.minute) == (6, 0) and local.weekday() < 5
 
-    text = run_cli("sources", "show", "harbour", config=config)
+    text = invoke_cli("sources", "show", "harbour", config=config)
     assert "schedule" in text.stdout and "*/30 * * * *" in text.stdout
 
-    unknown = run_cli("sources", "show", "nope", config=config)
+    unknown = invoke_cli("sources", "show", "nope", config=config)
     assert unknown.returncode == 2 and "unknown source(s) nope" in unknown.stderr
 
     broken = tmp_path / "broken.toml"
     broken.write_text(config.read_text().replace('"Europe/Berlin"', '"Europe/Atlantis"'))
-    refused = run_cli("sources", "list", config=broken)
+    refused = invoke_cli("sources", "list", config=broken)
     assert refused.returncode == 2 and "unknown time zone 'Europe/Atlantis'" in refused.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli, run_cli
 from tests.fixture_server import FixtureServer
 
 SCRAPY = """
@@ -41,7 +41,7 @@ def crawl(config: Path) -> dict:
 
 
 def ids(config: Path) -> dict[str, int]:
-    result = run_cli("export", config=config)
+    result = invoke_cli("export", config=config)
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     return {r["canonical_url"].split(":", 2)[2].split("/", 1)[1]: r["id"] for r in records}
@@ -74,19 +74,19 @@ def test_changed_story_gets_a_version_and_a_readable_diff(
     assert (second["new"], second["updated"], second["not_modified"]) == (0, 2, 4)
 
     article = ids(config)
-    result = run_cli("history", str(article[ROWING.lstrip("/")]), config=config)
+    result = invoke_cli("history", str(article[ROWING.lstrip("/")]), config=config)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["version", "fetched_at", "words"]
     assert [line.split()[0] for line in lines[2:]] == ["1", "2"]
 
-    result = run_cli("history", str(article[ROWING.lstrip("/")]), "--diff", config=config)
+    result = invoke_cli("history", str(article[ROWING.lstrip("/")]), "--diff", config=config)
     assert result.returncode == 0, result.stderr
     assert "--- version 1 → 2" in result.stdout
     assert f"{{+{ADDED} +}}{MARKER}" in result.stdout
     assert "[-84-]{+85+}-year-old" in result.stdout
 
-    result = run_cli(
+    result = invoke_cli(
         "history", str(article[FESTIVAL.lstrip("/")]), "--diff", "--format", "jsonl", config=config
     )
     assert result.returncode == 0, result.stderr
@@ -100,10 +100,10 @@ def test_changed_story_gets_a_version_and_a_readable_diff(
     fresh_site.set_file(ROWING, rowing.replace(f"{ADDED} ", f"{ADDED}   ", 1).encode("utf-8"))
     third = crawl(config)
     assert (third["updated"], third["unchanged"]) == (0, 1)
-    result = run_cli(
+    result = invoke_cli(
         "history", str(article[ROWING.lstrip("/")]), "--format", "jsonl", config=config
     )
     assert [json.loads(line)["version"] for line in result.stdout.splitlines()] == [1, 2]
 
-    result = run_cli("history", "999", config=config)
+    result = invoke_cli("history", "999", config=config)
     assert result.returncode == 1 and "no article with id 999" in result.stderr

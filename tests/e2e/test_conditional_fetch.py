@@ -10,7 +10,7 @@ import pytest
 
 from newsarchive.storage import create_archive_engine
 from newsarchive.storage.runs import recent_runs
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli, run_cli
 from tests.fixture_server import FixtureServer
 
 SCRAPY = """
@@ -62,7 +62,7 @@ def crawl(config: Path) -> dict:
 
 
 def export_all(config: Path) -> str:
-    result = run_cli("export", "--all-versions", config=config)
+    result = invoke_cli("export", "--all-versions", config=config)
     assert result.returncode == 0, result.stderr
     return result.stdout
 

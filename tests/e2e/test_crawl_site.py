@@ -17,7 +17,7 @@ import pytest
 
 from newsarchive.storage import create_archive_engine
 from newsarchive.storage.runs import recent_runs
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli, run_cli
 from tests.fixture_server import FixtureServer, Response
 
 # Distinctive sentences of every article that must be stored (path → sentence).
@@ -111,7 +111,7 @@ sitemaps = ["{base}/robots.txt"]
 
 
 def export(config: Path, *args: str) -> list[dict]:
-    result = run_cli("export", *args, config=config)
+    result = invoke_cli("export", *args, config=config)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -306,7 +306,7 @@ def test_only_the_named_source_is_crawled_and_csv_export(asia_crawl: AsiaCrawl) 
     config = asia_crawl.config
     assert "asia" in asia_crawl.stdout and "elsewhere" not in asia_crawl.stdout
 
-    out = run_cli("export", "--format", "csv", "--source", "asia", config=config)
+    out = invoke_cli("export", "--format", "csv", "--source", "asia", config=config)
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert len(rows) == 5 and {r["source"] for r in rows} == {"asia"}
     assert list(rows[0]) == [
@@ -325,7 +325,7 @@ def test_only_the_named_source_is_crawled_and_csv_export(asia_crawl: AsiaCrawl) 
         "fetched_at",
     ]
     assert all(isinstance(json.loads(r["authors"]), list) for r in rows)
-    assert run_cli("export", "--source", "elsewhere", config=config).stdout == ""
+    assert invoke_cli("export", "--source", "elsewhere", config=config).stdout == ""
 
 
 @pytest.mark.parametrize("since, expected", [("2000-01-01", 5), ("2999-01-01T00:00+02:00", 0)])

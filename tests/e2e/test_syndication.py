@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli, run_cli
 from tests.fixture_server import FixtureServer
 
 SCRAPY = """
@@ -87,7 +87,7 @@ def test_edited_copies_on_another_host_link_to_the_originals(
     assert harbour["duplicates"] == 0 and harbour["new"] >= 5
     assert (copies["new"], copies["duplicates"], copies["errors"]) == (0, 2, 0)
 
-    result = run_cli("export", config=config)
+    result = invoke_cli("export", config=config)
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     by_url = {r["url"]: r for r in records}
@@ -99,7 +99,7 @@ def test_edited_copies_on_another_host_link_to_the_originals(
     assert sum(r["duplicate_of"] is not None for r in records) == 2
 
     # A third process lists the clusters, the copies' similarity estimated from signatures.
-    result = run_cli("duplicates", "--format", "jsonl", config=config)
+    result = invoke_cli("duplicates", "--format", "jsonl", config=config)
     assert result.returncode == 0, result.stderr
     members = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(members) == 4 and len({m["cluster"] for m in members}) == 2
@@ -111,7 +111,7 @@ def test_edited_copies_on_another_host_link_to_the_originals(
             assert not member["exact"]
 
     bridge_copy = by_url[wire_url + BRIDGE]["id"]
-    table = run_cli("duplicates", str(bridge_copy), config=config)
+    table = invoke_cli("duplicates", str(bridge_copy), config=config)
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
     assert lines[0].split()[:3] == ["cluster", "id", "similarity"]

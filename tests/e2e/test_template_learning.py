@@ -11,7 +11,7 @@ import pytest
 from newsarchive.crawler.extraction import block_hash
 from newsarchive.storage import create_archive_engine
 from newsarchive.storage.templates import load_template
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli, run_cli
 from tests.fixture_server import FixtureServer
 
 PROMO = "Get the Quayside Courier briefing in your inbox each morning, free of charge, forever."
@@ -63,7 +63,7 @@ def crawl(tmp_path: Path, site: FixtureServer, database_url: str, feed_path: str
 
 
 def export_texts(tmp_path: Path) -> dict[str, str]:
-    result = run_cli("export", config=tmp_path / "newsarchive.toml")
+    result = invoke_cli("export", config=tmp_path / "newsarchive.toml")
     assert result.returncode == 0, result.stderr
     return {
         r["url"].rsplit("/", 1)[-1]: r["text"] for r in map(json.loads, result.stdout.splitlines())

@@ -14,7 +14,7 @@ from warcio.archiveiterator import ArchiveIterator
 from newsarchive.config import load_config
 from newsarchive.storage import create_archive_engine, read_session
 from newsarchive.storage.models import Article, ArticleVersion
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli, run_cli
 from tests.fixture_server import FixtureServer
 
 SITE = Path(__file__).parents[1] / "fixtures" / "site"
@@ -100,7 +100,7 @@ def test_crawl_writes_valid_warc_that_raw_reads_back(
     )  # fmt: skip
     assert raw.returncode == 0, raw.stderr
     assert raw.stdout == (SITE / page.lstrip("/")).read_bytes()
-    missing = run_cli("raw", "999999", config=config)
+    missing = invoke_cli("raw", "999999", config=config)
     assert missing.returncode == 1 and "no article" in missing.stderr
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli
 from tests.scheduler.daemon_harness import (
     SHUTDOWN_STARTED,
     TIMEOUT_STARTED,
@@ -86,13 +86,13 @@ def stored_articles(database_url: str) -> set[str]:
 
 
 def cli_runs(config: Path) -> list[dict]:
-    result = run_cli("runs", "--format", "jsonl", "--limit", "100", config=config)
+    result = invoke_cli("runs", "--format", "jsonl", "--limit", "100", config=config)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 def exported_urls(config: Path) -> Counter[str]:
-    result = run_cli("export", config=config)
+    result = invoke_cli("export", config=config)
     assert result.returncode == 0, result.stderr
     return Counter(json.loads(line)["canonical_url"] for line in result.stdout.splitlines())
 

@@ -14,7 +14,7 @@ from newsarchive.storage.prune import prune_articles
 from newsarchive.storage.raw import archived_responses, raw_response
 from newsarchive.storage.warc import WarcPathError, WarcWriter, warc_path
 from tests.archive_corpus import build_corpus
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli
 
 OUTSIDE = "../outside.warc.gz"
 SECRET = b"<html><body>a page that lies outside the WARC folder</body></html>"
@@ -85,7 +85,7 @@ def test_raw_command_refuses_in_one_line(database_url, outside, tmp_path: Path) 
     corpus, _, _ = outside
     config = tmp_path / "newsarchive.toml"
     config.write_text(f'[database]\nurl = "{database_url}"\n[archive]\nwarc_dir = "warc"\n')
-    result = run_cli("raw", str(corpus["bridge"]), config=config)
+    result = invoke_cli("raw", str(corpus["bridge"]), config=config)
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.splitlines() == [
         f"newsarchive: WARC file {OUTSIDE!r} is outside the WARC folder {tmp_path / 'warc'}"

@@ -24,8 +24,10 @@ def to_json(record: dict[str, Any]) -> str:
     return json.dumps({k: json_value(v) for k, v in record.items()}, ensure_ascii=False)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO = sys.stdout) -> None:
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None) -> None:
     """A plain aligned text table; numbers right-aligned."""
+    # Looked up per call, not bound at import: a redirected sys.stdout is honoured.
+    out = out or sys.stdout
     cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     numeric = [all(isinstance(row[i], int) for row in rows) and rows for i in range(len(headers))]

@@ -19,8 +19,9 @@ if TYPE_CHECKING:  # annotations only: extract must not pay for the database, no
 
 
 def print_extraction(
-    path: str, result: Extraction, fmt: str = "jsonl", out: TextIO = sys.stdout
+    path: str, result: Extraction, fmt: str = "jsonl", out: TextIO | None = None
 ) -> None:
+    out = out or sys.stdout
     record = {
         "file": path,
         "title": result.title,
@@ -42,12 +43,13 @@ def print_extraction(
 
 
 def print_clusters(
-    members: Iterable[ClusterMember], fmt: str = "table", out: TextIO = sys.stdout
+    members: Iterable[ClusterMember], fmt: str = "table", out: TextIO | None = None
 ) -> int:
     """Duplicate clusters, original first; similarity is the estimate against the original.
 
     Returns how many articles were listed.
     """
+    out = out or sys.stdout
     count = 0
     if fmt == "jsonl":
         for m in members:
@@ -76,10 +78,11 @@ def print_history(
     *,
     diff: bool = False,
     fmt: str = "table",
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> None:
     """An article's versions, oldest first; with ``diff`` the word-level changes from the one
     before (deletions ``[-…-]``, insertions ``{+…+}``)."""
+    out = out or sys.stdout
     changes = [
         word_diff(prev.text, cur.text) if diff and prev is not None else None
         for prev, cur in zip([None, *versions[:-1]], versions, strict=True)
@@ -128,9 +131,10 @@ def print_history(
 
 
 def print_search_results(
-    hits: Sequence[SearchHit], fmt: str = "table", out: TextIO = sys.stdout
+    hits: Sequence[SearchHit], fmt: str = "table", out: TextIO | None = None
 ) -> None:
     """Ranked hits: a line per article (id, date, source, title, URL), then its snippet."""
+    out = out or sys.stdout
     if fmt == "jsonl":
         for hit in hits:
             record = dataclasses.asdict(hit)

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from newsarchive.storage.stats import ArchiveStats
 
 
-def print_stats(stats: ArchiveStats, fmt: str = "table", out: TextIO = sys.stdout) -> None:
+def print_stats(stats: ArchiveStats, fmt: str = "table", out: TextIO | None = None) -> None:
     """Archive totals, then articles per source, per day and per language."""
+    out = out or sys.stdout
     if fmt == "json":
         out.write(json.dumps(stats.as_dict(), indent=2, ensure_ascii=False) + "\n")
         return
@@ -42,12 +43,13 @@ def print_stats(stats: ArchiveStats, fmt: str = "table", out: TextIO = sys.stdou
     table(("language", "articles"), [[lang, n] for lang, n in stats.per_language.items()], out)
 
 
-def print_prune_report(report: PruneReport, fmt: str = "table", out: TextIO = sys.stdout) -> None:
+def print_prune_report(report: PruneReport, fmt: str = "table", out: TextIO | None = None) -> None:
     """What a prune removed (or, dry run, would remove), and WARC files left unreferenced.
 
     The table has counts only: the ids of a large prune would flood a terminal
     (``json`` has them).
     """
+    out = out or sys.stdout
     if fmt == "json":
         record: dict[str, Any] = {**report.__dict__, "articles": report.articles}
         record["before"] = report.before.isoformat()
@@ -65,8 +67,9 @@ def print_prune_report(report: PruneReport, fmt: str = "table", out: TextIO = sy
         out.write(f"WARC {state}: {name}\n")
 
 
-def print_reprocess_summary(summary: ReprocessSummary, out: TextIO = sys.stdout) -> None:
+def print_reprocess_summary(summary: ReprocessSummary, out: TextIO | None = None) -> None:
     """The counts as one JSON object: examined, current, empty, then each outcome."""
+    out = out or sys.stdout
     record = {
         "examined": summary.examined,
         "current": summary.current,

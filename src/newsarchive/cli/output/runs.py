@@ -22,8 +22,9 @@ RUN_COLUMNS = ("id", "source", "started_at", "finished_at", "status", *COUNTERS)
 
 
 def print_crawl_summary(
-    summaries: Sequence[CrawlSummary], fmt: str = "table", out: TextIO = sys.stdout
+    summaries: Sequence[CrawlSummary], fmt: str = "table", out: TextIO | None = None
 ) -> None:
+    out = out or sys.stdout
     if fmt == "json":
         out.write(json.dumps([dataclasses.asdict(s) for s in summaries], indent=2) + "\n")
         return
@@ -35,8 +36,9 @@ def print_crawl_summary(
     table(SUMMARY_COLUMNS, rows, out)
 
 
-def print_runs(runs: Sequence[RunRecord], fmt: str = "table", out: TextIO = sys.stdout) -> None:
+def print_runs(runs: Sequence[RunRecord], fmt: str = "table", out: TextIO | None = None) -> None:
     """Crawl runs, newest first; JSON lines add the ``error`` field."""
+    out = out or sys.stdout
     if fmt == "jsonl":
         for run in runs:
             record = {c: getattr(run, c) for c in RUN_COLUMNS}
@@ -73,9 +75,10 @@ def _status_note(status: SourceStatus, now: datetime) -> str:
 
 
 def print_status(
-    statuses: Sequence[SourceStatus], fmt: str = "table", out: TextIO = sys.stdout
+    statuses: Sequence[SourceStatus], fmt: str = "table", out: TextIO | None = None
 ) -> None:
     """Per source: schedule, last run and its outcome, next run, articles stored, failures."""
+    out = out or sys.stdout
     now = datetime.now(UTC)
     if fmt == "json":
         records = []

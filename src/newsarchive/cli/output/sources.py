@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 
 
 def print_sources(
-    sources: Sequence[SourceConfig], fmt: str = "table", out: TextIO = sys.stdout
+    sources: Sequence[SourceConfig], fmt: str = "table", out: TextIO | None = None
 ) -> None:
     """The configured sources, one line (or JSON object) each."""
+    out = out or sys.stdout
     if fmt == "json":
         payload = [s.model_dump(mode="json") for s in sources]
         out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
@@ -42,9 +43,10 @@ def print_source(
     source: SourceConfig,
     upcoming: Sequence[datetime],
     fmt: str = "table",
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> None:
     """Everything the config says about one source, plus its next regular run times."""
+    out = out or sys.stdout
     data = source.model_dump(mode="json")
     data["domains"] = source.domains
     data["upcoming_runs"] = [t.isoformat() for t in upcoming]
