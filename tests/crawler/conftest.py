@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -10,8 +10,8 @@ from newsarchive.storage import CrawlStore
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[CrawlStore]:
+def store(database_url: str, migrate: Callable[[str], None]) -> Iterator[CrawlStore]:
     """A migrated, empty archive (SQLite and PostgreSQL)."""
+    migrate(database_url)
     with CrawlStore(database_url) as store:
-        store.migrate()
         yield store
