@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from newsarchive.config import Config, SourceConfig
-from newsarchive.storage import create_archive_engine, ensure_schema, read_session
+from newsarchive.storage import read_session
 from newsarchive.storage.health import SourceHealth, source_health
 from newsarchive.storage.models import RunStatus
 from tests.cli_process import run_cli
@@ -24,14 +22,6 @@ def config(*names: str) -> Config:
     return Config(
         sources=[SourceConfig(name=n, feeds=[f"https://{n}.example/feed"]) for n in names]
     )
-
-
-@pytest.fixture
-def archive(sqlite_url: str) -> Iterator[Engine]:
-    engine = create_archive_engine(sqlite_url)
-    ensure_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def health(engine: Engine, *names: str) -> dict[str, SourceHealth]:

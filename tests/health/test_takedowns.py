@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from scrapy import Request
+from scrapy.http import Response
 from sqlalchemy import select
 
 from newsarchive.crawler.takedowns import is_home_or_section
 from newsarchive.storage import iter_articles, read_session, save_article, write_session
 from newsarchive.storage.events import EventKind, article_events, record_change, removed_urls
 from newsarchive.storage.history import article_history
-from newsarchive.storage.models import Article
+from newsarchive.storage.models import Article, ArticleEvent
 from newsarchive.storage.search import search_articles
 from tests.archive_corpus import BASE, fetched
 
@@ -93,11 +96,8 @@ def test_removed_once_restored_once_and_shown_by_export_and_search(engine) -> No
         assert removed_urls(session) == set()
 
 
-def test_history_marks_the_versions_whose_headline_changed(sqlite_url: str) -> None:
-    from newsarchive.storage import create_archive_engine, ensure_schema
-
-    engine = create_archive_engine(sqlite_url)
-    ensure_schema(engine)
+def test_history_marks_the_versions_whose_headline_changed(archive) -> None:
+    engine = archive
     path = "/news/minister"
     texts_titles = [
         ("The minister visited the harbour.", "Minister visits harbour"),
@@ -119,5 +119,42 @@ def test_history_marks_the_versions_whose_headline_changed(sqlite_url: str) -> N
     with read_session(engine) as session:
         versions = article_history(session, _article_id(engine, path))
         changed = [v.title_changed for v in versions]
-    engine.dispose()
     assert changed == [False, False, True]
+
+
+def test_the_crawl_records_what_re_fetched_stories_answer(sqlite_url: str) -> None:
+    from newsarchive.config import SourceConfig
+    from newsarchive.crawler.context import CrawlContext
+    from newsarchive.crawler.takedowns import TakedownMiddleware
+    from newsarchive.storage import CrawlStore
+
+    with CrawlStore(sqlite_url) as store:
+        store.migrate()
+        for slug in ("strike", "storm", "moved"):
+            store.save_article(fetched("harbour", f"/news/{slug}", f"Story about the {slug}."))
+        source = SourceConfig(name="harbour", feeds=[f"{BASE}/feed"], start_urls=[f"{BASE}/"])
+        middleware = TakedownMiddleware(CrawlContext(source=source, store=store), store)
+
+        def answer(path: str, status: int, location: str | None = None) -> list[str]:
+            headers = {"Location": location} if location else {}
+            response = Response(BASE + path, status=status, headers=headers)
+            asyncio.run(middleware.process_response(Request(BASE + path), response))
+            with read_session(store.engine) as session:
+                rows = session.execute(
+                    select(Article.url, ArticleEvent.kind, ArticleEvent.detail)
+                    .join(Article, Article.id == ArticleEvent.article_id)
+                    .order_by(ArticleEvent.id)
+                )
+                return [f"{url.removeprefix(BASE)} {kind}: {detail}" for url, kind, detail in rows]
+
+        assert answer("/news/unknown", 404) == []  # not a story the archive holds
+        assert answer("/news/strike", 410) == ["/news/strike removed: HTTP 410"]
+        strike = ["/news/strike removed: HTTP 410"]
+        assert answer("/news/strike", 410) == strike  # removed already: no second event
+        assert answer("/news/moved", 301, "/news/moved-on") == strike  # moved, not taken down
+        assert answer("/news/storm", 302, "/news/")[1:] == [
+            f"/news/storm removed: redirected to {BASE}/news/"
+        ]
+        # Back, unchanged: the conditional re-fetch answers 304; a later 200 changes nothing.
+        assert answer("/news/strike", 304)[2:] == ["/news/strike restored: HTTP 304"]
+        assert len(answer("/news/strike", 200)) == 3
