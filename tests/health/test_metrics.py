@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import threading
@@ -233,3 +234,17 @@ def _figures(engine: Engine) -> tuple[dict[str, int], int]:
                 statuses[code] = statuses.get(code, 0) + count
             total += warc
     return statuses, total
+
+
+def test_the_example_alert_rules_use_metrics_that_exist(archive: Engine) -> None:
+    rules = (Path(__file__).parents[2] / "deploy" / "newsarchive-alerts.yml").read_text()
+    used = set(re.findall(r"\bnewsarchive_[a-z_]+", rules))
+    run = {"started_at": datetime(2026, 12, 1, tzinfo=UTC), "new": 1, "http_statuses": {"200": 2}}
+    add_runs(archive, "harbour", [run])
+    config = Config(sources=[SourceConfig(name="harbour", feeds=["https://h.example/feed"])])
+    served = {
+        name
+        for name, _ in parse(generate_latest(metrics_registry(archive, lambda: config)).decode())
+    }
+    # The queue depth is served only by a cluster.
+    assert used - served == {"newsarchive_queue_depth"}
