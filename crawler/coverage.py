@@ -20,6 +20,7 @@ from newsarchive.storage.runs import COVERAGE_FIELDS
 
 from .context import crawl_context
 from .extraction import Extraction
+from .extraction.lines import weighted_len
 from .items import ArticleItem
 
 STORIES = "newsarchive/coverage/stories"
@@ -30,7 +31,16 @@ def coverage_stat(field: str) -> str:
     return f"newsarchive/coverage/{field}"
 
 
+FULL_TEXT = 500
+"""Characters (a CJK character counting 2.5) of a full story's text. Every stored story has
+some text (a page without is no story), so ``text`` coverage is the share of full texts:
+one that falls means extraction now finds only a teaser or a caption."""
+
+
 def has_field(extraction: Extraction, field: str) -> bool:
+    """Whether the story has ``field``: a value, and for ``text`` a full story's length."""
+    if field == "text":
+        return weighted_len(extraction.text) >= FULL_TEXT
     value = getattr(extraction, field)
     return bool(value.strip() if isinstance(value, str) else value)
 
