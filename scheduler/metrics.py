@@ -15,7 +15,8 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -31,8 +32,38 @@ from newsarchive.storage.runs import COVERAGE_FIELDS
 
 logger = logging.getLogger(__name__)
 
+K = TypeVar("K")
+
 # crawl_runs counter columns and the outcome label each one is exported as.
 OUTCOMES = {"new": "new", "updated": "updated", "unchanged": "unchanged", "duplicates": "duplicate"}
+
+
+RUN_COLUMNS = (
+    CrawlRun.id,
+    CrawlRun.status,
+    CrawlRun.finished_at,
+    CrawlRun.new,
+    CrawlRun.updated,
+    CrawlRun.unchanged,
+    CrawlRun.duplicates,
+    CrawlRun.http_statuses,
+    CrawlRun.warc_bytes,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """The columns of a ``crawl_runs`` row the totals are summed from (RUN_COLUMNS order)."""
+
+    id: int
+    status: RunStatus
+    finished_at: datetime | None
+    new: int
+    updated: int
+    unchanged: int
+    duplicates: int
+    http_statuses: dict[str, int] | None
+    warc_bytes: int
 
 
 @dataclass
@@ -45,7 +76,7 @@ class RunTotals:
     warc_bytes: Counter[str] = field(default_factory=Counter)
     last_success: dict[str, float] = field(default_factory=dict)
 
-    def add(self, source: str, run: Any) -> None:
+    def add(self, source: str, run: RunRow) -> None:
         self.runs[source, str(run.status)] += 1
         for column, outcome in OUTCOMES.items():
             self.articles[source, outcome] += getattr(run, column)
@@ -61,12 +92,19 @@ class RunTotals:
         for source, at in other.last_success.items():
             last[source] = max(at, last.get(source, at))
         return RunTotals(
-            self.runs + other.runs,
-            self.articles + other.articles,
-            self.responses + other.responses,
-            self.warc_bytes + other.warc_bytes,
+            _sum(self.runs, other.runs),
+            _sum(self.articles, other.articles),
+            _sum(self.responses, other.responses),
+            _sum(self.warc_bytes, other.warc_bytes),
             last,
         )
+
+
+def _sum(a: Counter[K], b: Counter[K]) -> Counter[K]:
+    # Not a + b: that drops zero counts, and a counter must not vanish from /metrics.
+    total = Counter(a)
+    total.update(b)
+    return total
 
 
 class RunTotalsReader:
@@ -81,14 +119,18 @@ class RunTotalsReader:
     def read(self, engine: Engine) -> RunTotals:
         with self._lock, read_session(engine) as session:
             rows = session.execute(
-                select(CrawlRun, Source.name)
+                # Columns, not entities: the first scrape of a long-running archive reads
+                # every run, and building ORM objects for them was most of its time.
+                select(Source.name, *RUN_COLUMNS)
                 .join(Source, Source.id == CrawlRun.source_id)
                 .where(CrawlRun.id > self.watermark)
                 .order_by(CrawlRun.id)
+                .execution_options(yield_per=5000)
             )
             fresh = RunTotals()
             settled = True
-            for run, source in rows:
+            for source, *values in rows:
+                run = RunRow(*values)
                 if run.status == RunStatus.RUNNING:
                     settled = False  # its counters are not known yet: nor settled are the next
                 elif settled:
