@@ -5,20 +5,23 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from newsarchive.config import Config, SourceConfig
 from newsarchive.storage import CrawlStore, StorageError
-from newsarchive.storage.runs import RunCounters, RunStatus
+from newsarchive.storage.runs import RunCounters, RunFigures, RunStatus
 
 from .context import CrawlContext, bind_context
+from .coverage import field_coverage
 from .pipelines.store import DATABASE_UNAVAILABLE, STORE_ERRORS, STORE_FAILURE
 from .settings import crawl_settings, setting_float
 from .spiders.news import NewsSpider
+from .warc import WARC_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +56,8 @@ COUNTER_STATS = {
 }
 # The outcomes of a story that reached the database.
 STORED = ("new", "updated", "unchanged", "duplicates")
+RESPONSE_STATUS_STAT = "downloader/response_status_count/"
+"""Scrapy's count of responses per HTTP status (every hop, retries included)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,9 +72,24 @@ class CrawlSummary(RunCounters):
     run_id: int | None
     status: str
     error: str | None = None
+    figures: RunFigures = field(default_factory=RunFigures)
 
     def counters(self) -> RunCounters:
         return RunCounters.of(self)
+
+
+def run_figures(stats: Mapping[str, Any]) -> RunFigures:
+    """What a crawl's Scrapy stats say about its responses, stories and WARC output."""
+    statuses = {
+        key.removeprefix(RESPONSE_STATUS_STAT): int(value)
+        for key, value in stats.items()
+        if key.startswith(RESPONSE_STATUS_STAT)
+    }
+    return RunFigures(
+        http_statuses=dict(sorted(statuses.items())),
+        field_coverage=field_coverage(stats),
+        warc_bytes=int(stats.get(WARC_BYTES, 0)),
+    )
 
 
 def _summarise(
@@ -126,6 +146,7 @@ def _summarise(
         error=error,
         pages=stat("response_received_count"),
         errors=errors,
+        figures=run_figures(stats),
         **counters,
     )
 
@@ -241,7 +262,7 @@ def _finish_run(store: CrawlStore, summary: CrawlSummary, run_id: int) -> CrawlS
     and the summary, still printed, is ``failed``: its outcome was not recorded.
     """
     try:
-        store.finish_run(run_id, summary.status, summary.counters(), summary.error)
+        store.finish_run(run_id, summary.status, summary.counters(), summary.error, summary.figures)
     except StorageError as exc:
         logger.error(
             "[%s] could not record the end of run %d (%s): the next crawl marks it interrupted",

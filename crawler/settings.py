@@ -95,6 +95,8 @@ DEFAULTS: dict[str, object] = {
         "newsarchive.crawler.conditional.ConditionalFetchMiddleware": 580,
         # Below retry and redirect: only final 2xx responses, already decompressed.
         "newsarchive.crawler.warc.WarcArchiveMiddleware": 540,
+        # Above redirect (600): each answer as the site gave it, a redirect before it is followed.
+        "newsarchive.crawler.takedowns.TakedownMiddleware": 650,
         # Above retry (550): a refused address is reported before retry sees its
         # DNS failure. Every redirect hop comes back through process_request.
         "newsarchive.crawler.addresses.PrivateNetworkMiddleware": 560,
@@ -104,6 +106,9 @@ DEFAULTS: dict[str, object] = {
     },
     "SPIDER_MIDDLEWARES": {
         "newsarchive.crawler.recrawl.RecrawlMiddleware": 800,
+    },
+    "EXTENSIONS": {
+        "newsarchive.crawler.coverage.FieldCoverage": 500,
     },
     "ITEM_PIPELINES": {
         f"{PIPELINES}.clean.CleanPipeline": 100,

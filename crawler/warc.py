@@ -21,6 +21,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
 
 from newsarchive.storage.warc import WarcWriter
 
@@ -28,6 +29,9 @@ from .context import CrawlContext, crawl_context
 from .settings import setting_int
 
 logger = logging.getLogger(__name__)
+
+WARC_BYTES = "newsarchive/warc_bytes"
+"""Bytes the crawl wrote to WARC files: the run's ``warc_bytes``."""
 
 
 def _headers(headers: object) -> list[tuple[str, str]]:
@@ -41,8 +45,15 @@ def _headers(headers: object) -> list[tuple[str, str]]:
 class WarcArchiveMiddleware:
     """Writes request + response records of every 2xx response to ``NEWSARCHIVE_WARC_DIR``."""
 
-    def __init__(self, context: CrawlContext, directory: Path, max_size: int) -> None:
+    def __init__(
+        self,
+        context: CrawlContext,
+        directory: Path,
+        max_size: int,
+        stats: StatsCollector | None = None,
+    ) -> None:
         self.context = context
+        self.stats = stats
         self.directory = directory
         self.max_size = max_size
         self.writer: WarcWriter | None = None
@@ -53,7 +64,7 @@ class WarcArchiveMiddleware:
         if not directory:
             raise NotConfigured("NEWSARCHIVE_WARC_DIR is not set")
         max_size = setting_int(crawler.settings, "NEWSARCHIVE_WARC_MAX_SIZE")
-        middleware = cls(crawl_context(crawler), Path(directory), max_size)
+        middleware = cls(crawl_context(crawler), Path(directory), max_size, crawler.stats)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -71,8 +82,14 @@ class WarcArchiveMiddleware:
         if self.writer is not None:
             self._close_writer()
 
+    def _count_bytes(self) -> None:
+        # Set, not incremented: the writer's total already includes rotations and warcinfo.
+        if self.stats is not None and self.writer is not None:
+            self.stats.set_value(WARC_BYTES, self.writer.bytes_written)
+
     def _close_writer(self) -> None:
         assert self.writer is not None
+        self._count_bytes()
         writer, self.writer = self.writer, None
         path = writer.path
         try:
@@ -105,5 +122,6 @@ class WarcArchiveMiddleware:
             )
             self._close_writer()
             return response
+        self._count_bytes()
         request.meta["warc"] = location  # the callback reads it as response.meta["warc"]
         return response

@@ -43,6 +43,7 @@ from newsarchive.storage.runs import (
     sources_with_running_runs,
 )
 
+from .metrics import serve_metrics
 from .supervisor import CrawlChild, CrawlOutcome, describe_exit
 from .timing import next_due, source_trigger
 
@@ -79,6 +80,8 @@ class Daemon:
     def run(self) -> int:
         ensure_schema(self.engine)
         self._close_stale_runs()
+        # Before the first crawl: a port in use stops the start, not a running daemon.
+        serve_metrics(self.config, self.engine, current_config=lambda: self.config)
         for source in self.config.sources:
             self._schedule(source)
         previous = {

@@ -6,12 +6,14 @@ without its random jitter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
 from newsarchive.config import Config
+from newsarchive.storage.engine import read_session
+from newsarchive.storage.health import HealthFlag, source_health
 from newsarchive.storage.runs import (
     RunRecord,
     RunStatus,
@@ -38,6 +40,8 @@ class SourceStatus:
     """Failed or timed-out runs in a row, newest first."""
     failing: bool
     """At least ``failure_backoff_after`` failures in a row: crawled less often, reported."""
+    flags: list[HealthFlag] = field(default_factory=list)
+    """The source's raised health checks (storage.health), each with its reason."""
 
     @property
     def running(self) -> bool:
@@ -55,6 +59,8 @@ def source_statuses(
     """One :class:`SourceStatus` per configured source, in config order."""
     now = now or datetime.now(UTC)
     articles = articles_per_source(engine)
+    with read_session(engine) as session:
+        health = {h.source: h.flags for h in source_health(session, config, now)}
     statuses = []
     for source in config.sources:
         runs = recent_runs(engine, source=source.name, limit=HISTORY_RUNS)
@@ -69,6 +75,7 @@ def source_statuses(
                 articles=articles.get(source.name, 0),
                 failures=failures,
                 failing=failures >= config.daemon.failure_backoff_after,
+                flags=health.get(source.name, []),
             )
         )
     return statuses

@@ -50,6 +50,8 @@ class ArticleRecord:
     version: int
     fetched_at: datetime
     """When the latest version was fetched."""
+    removed_at: datetime | None
+    """When a re-fetch found the story taken down; None while it is up (storage.events)."""
     first_seen_at: datetime
 
 
@@ -158,6 +160,7 @@ class Archive:
         language: str | None = None,
         limit: int = 20,
         include_duplicates: bool = False,
+        removed: bool | None = None,
     ) -> list[SearchHit]:
         """Ranked full-text search (see :mod:`newsarchive.storage.search` for the syntax)."""
         with read_session(self.engine) as session:
@@ -170,6 +173,7 @@ class Archive:
                 language=language,
                 limit=limit,
                 include_duplicates=include_duplicates,
+                removed=removed,
             )
 
     def duplicates(self, article_id: int) -> list[ArticleRecord]:

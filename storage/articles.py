@@ -237,6 +237,7 @@ EXPORT_FIELDS = (
     "duplicate_of",
     "version",
     "fetched_at",
+    "removed_at",
 )
 
 
@@ -254,6 +255,7 @@ EXPORT_COLUMNS = (
     Article.duplicate_of,
     ArticleVersion.version,
     ArticleVersion.fetched_at,
+    Article.removed_at,
 )
 """The columns of an export record, in EXPORT_FIELDS order (joined over articles,
 article_versions and sources). Columns, not entities: the compressed raw HTML must

@@ -35,12 +35,13 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
-from . import fetches, locks, runs, templates
+from . import events, fetches, locks, runs, templates
 from .articles import DEFAULT_NEAR_DUPLICATE_THRESHOLD, FetchedArticle, Outcome, save_article
 from .engine import StatementTimeouts, create_archive_engine, read_session, write_session
+from .events import EventKind
 from .fetches import FetchRecord, KnownArticle, Validators
 from .raw import ArchivedResponse, archived_responses
-from .runs import RunCounters, RunStatus
+from .runs import RunCounters, RunFigures, RunStatus
 from .schema import ensure_schema
 
 P = ParamSpec("P")
@@ -261,13 +262,18 @@ class CrawlStore:
         return runs.start_run(self.engine, source)
 
     def finish_run(
-        self, run_id: int, status: RunStatus, counters: RunCounters, error: str | None
+        self,
+        run_id: int,
+        status: RunStatus,
+        counters: RunCounters,
+        error: str | None,
+        figures: RunFigures | None = None,
     ) -> None:
         """Close the run; waits the whole retry bound even after other calls gave up,
         as the run's outcome is what ``status`` and the daemon read."""
         self._retry(
             "finish_run",
-            lambda: runs.finish_run(self.engine, run_id, status, counters, error),
+            lambda: runs.finish_run(self.engine, run_id, status, counters, error, figures),
             patient=True,
         )
 
@@ -302,6 +308,37 @@ class CrawlStore:
     @_retrying
     def record_template(self, source: str, counts: Mapping[int, int]) -> int:
         return templates.record_blocks(self.engine, source, counts)
+
+    # Takedowns
+
+    @_retrying
+    def removed_urls(self) -> set[str]:
+        """URLs of the stories currently taken down (watched for their return)."""
+        with read_session(self.engine) as session:
+            return events.removed_urls(session)
+
+    @_retrying
+    def record_availability(
+        self,
+        kind: EventKind,
+        urls: list[str],
+        *,
+        url: str,
+        http_status: int | None,
+        detail: str | None,
+        crawl_run_id: int | None,
+    ) -> list[int]:
+        """Record a story known by ``urls`` as removed or restored; the ids that changed."""
+        with write_session(self.engine) as session:
+            return events.record_change(
+                session,
+                kind,
+                urls,
+                url=url,
+                http_status=http_status,
+                detail=detail,
+                crawl_run_id=crawl_run_id,
+            )
 
     # Articles
 

@@ -25,6 +25,8 @@ class VersionRecord:
     crawl_run_id: int | None
     extractor_version: str | None = None
     """Version of the extraction code that made ``text``; None if stored before it was kept."""
+    title_changed: bool = False
+    """The headline differs from the version before: sites rewrite headlines quietly."""
 
 
 def article_history(session: Session, article_id: int) -> list[VersionRecord]:
@@ -45,4 +47,14 @@ def article_history(session: Session, article_id: int) -> list[VersionRecord]:
         .where(ArticleVersion.article_id == article_id)
         .order_by(ArticleVersion.version)
     )
-    return [VersionRecord(article_id, *row) for row in rows]
+    versions: list[VersionRecord] = []
+    for row in rows:
+        before = versions[-1].title if versions else None
+        changed = bool(versions) and _headline(row.title) != _headline(before)
+        versions.append(VersionRecord(article_id, *row, title_changed=changed))
+    return versions
+
+
+def _headline(title: str | None) -> str:
+    # Spacing is not a rewrite: compare the words.
+    return " ".join((title or "").split())

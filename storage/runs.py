@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, null, select, update
 
 from .articles import ensure_source
 from .engine import read_session, write_session
@@ -19,6 +19,7 @@ __all__ = [
     "FAILURE_STATUSES",
     "STATUSES",
     "RunCounters",
+    "RunFigures",
     "RunRecord",
     "RunStatus",
 ]
@@ -71,6 +72,22 @@ class RunCounters:
         return RunCounters(**{k: getattr(self, k) + getattr(other, k) for k in self.names()})
 
 
+@dataclass(frozen=True)
+class RunFigures:
+    """What a run measured besides its counters, for source health and ``/metrics``."""
+
+    http_statuses: dict[str, int] = field(default_factory=dict)
+    """Responses received per HTTP status code (``{"200": 41, "404": 2}``)."""
+    field_coverage: dict[str, float] | None = None
+    """Share of the run's stored stories with each of COVERAGE_FIELDS, plus ``stories``
+    (their number); None when the run stored none."""
+    warc_bytes: int = 0
+    """Bytes the run wrote to WARC files."""
+
+
+COVERAGE_FIELDS = ("text", "title", "published_at", "authors")
+"""The story fields whose coverage each run records."""
+
 COUNTERS = RunCounters.names()
 STATUSES = tuple(RunStatus)
 # Outcomes that mean the source is broken; "interrupted" is an operator's stop, not a failure.
@@ -122,19 +139,37 @@ def finish_run(
     status: RunStatus | str,
     counters: RunCounters | Mapping[str, int] = RunCounters(),
     error: str | None = None,
+    figures: RunFigures | None = None,
 ) -> None:
-    """Close a run with its outcome and the crawl's counters; ValueError for an unknown status.
+    """Close a run with its outcome, the crawl's counters and (if given) its figures;
+    ValueError for an unknown status.
 
     A mapping of counter names is accepted too, for callers not yet passing RunCounters.
     """
     status = RunStatus(status)
     if not isinstance(counters, RunCounters):
         counters = RunCounters.from_mapping(counters)
+    measured = {}
+    if figures is not None:
+        measured = {
+            "http_statuses": figures.http_statuses,
+            # SQL NULL, not JSON null: "has coverage" is then a plain IS NOT NULL.
+            "field_coverage": figures.field_coverage
+            if figures.field_coverage is not None
+            else null(),
+            "warc_bytes": figures.warc_bytes,
+        }
     with write_session(engine) as session:
         session.execute(
             update(CrawlRun)
             .where(CrawlRun.id == run_id)
-            .values(status=status, error=error, finished_at=utcnow(), **counters.as_dict())
+            .values(
+                status=status,
+                error=error,
+                finished_at=utcnow(),
+                **counters.as_dict(),
+                **measured,
+            )
         )
 
 
@@ -223,7 +258,7 @@ def mark_stale_runs_interrupted(
         return ids
 
 
-def consecutive_failures(runs: list[RunRecord]) -> int:
+def consecutive_failures(runs: Sequence[RunRecord | CrawlRun]) -> int:
     """How many of ``runs`` (newest first) failed in a row before the last success.
 
     Running and interrupted runs neither count nor break the streak; ok and degraded

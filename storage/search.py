@@ -125,12 +125,14 @@ def search_articles(
     language: str | None = None,
     limit: int = 20,
     include_duplicates: bool = False,
+    removed: bool | None = None,
 ) -> list[SearchHit]:
     """The ``limit`` best-ranked articles whose latest title+text match every term of ``query``.
 
     ``since``/``until`` bound the article's date (publication, else first seen),
     inclusive. Copies of other articles (``duplicate_of``) are left out unless
-    ``include_duplicates``. ValueError for a query with no terms.
+    ``include_duplicates``. ``removed`` True keeps only stories found taken down, False only
+    those still up. ValueError for a query with no terms.
     """
     terms = parse_query(query)
     if not terms:
@@ -175,6 +177,10 @@ def search_articles(
         stmt = stmt.where(date <= until)
     if not include_duplicates:
         stmt = stmt.where(Article.duplicate_of.is_(None))
+    if removed is not None:
+        stmt = stmt.where(
+            Article.removed_at.is_not(None) if removed else Article.removed_at.is_(None)
+        )
     stmt = stmt.order_by(literal_column("score").desc(), date.desc(), Article.id).limit(limit)
 
     hits = []

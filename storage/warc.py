@@ -63,6 +63,8 @@ class WarcWriter:
         self._size = 0
         """Bytes of the open file up to the end of its last complete record."""
         self._serial = 0
+        self.bytes_written = 0
+        """Bytes appended to all of this writer's files (warcinfo records included)."""
         directory.mkdir(parents=True, exist_ok=True)
         recover_open_files(directory)
 
@@ -140,6 +142,7 @@ class WarcWriter:
             self._file.seek(self._size)
             raise
         self._size += written
+        self.bytes_written += written
 
     def _rotate(self) -> None:
         self.close()

@@ -275,11 +275,43 @@ class ArchiveConfig(_Strict):
     """A WARC file is closed and a new one started once it reaches this size."""
 
 
+def _listen_address(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT such as '127.0.0.1:9410', got {value!r}")
+    return value
+
+
+class MetricsConfig(_Strict):
+    """Prometheus ``/metrics`` of the daemon and workers, and the source health thresholds."""
+
+    listen: Annotated[str, AfterValidator(_listen_address)] | None = None
+    """``HOST:PORT`` to serve ``/metrics`` on (e.g. ``127.0.0.1:9410``); None serves none."""
+    silent_after_intervals: float = Field(default=4.0, gt=1)
+    """A source is silent after this many of its usual intervals between new stories."""
+    coverage_drop_ratio: float = Field(default=0.5, gt=0, lt=1)
+    """A field's coverage dropped when the last run has less than this share of its baseline."""
+    blocked_share: float = Field(default=0.25, gt=0, le=1)
+    """A source is blocked when this share of its last run's responses were 403/429 (and
+    well above its usual share)."""
+
+    @property
+    def host(self) -> str:
+        assert self.listen is not None
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        assert self.listen is not None
+        return int(self.listen.rpartition(":")[2])
+
+
 class Config(_Strict):
     database: DatabaseConfig = DatabaseConfig()
     crawl: CrawlConfig = CrawlConfig()
     daemon: DaemonConfig = DaemonConfig()
     archive: ArchiveConfig = ArchiveConfig()
+    metrics: MetricsConfig = MetricsConfig()
     scrapy: dict[str, Any] = {}
     dedupe: DedupeConfig = DedupeConfig()
     recrawl: list[RecrawlRule] = list(DEFAULT_RECRAWL)

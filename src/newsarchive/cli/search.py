@@ -26,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", metavar="CODE", help="only this language (ISO 639-1, e.g. zh)")
     parser.add_argument("--limit", type=positive_int, default=20, help="how many (default 20)")
     parser.add_argument("--duplicates", action="store_true", help="include copies of articles")
+    parser.add_argument(
+        "--removed",
+        choices=["only", "exclude"],
+        help="only stories found taken down (404/410, redirected away), or none of them",
+    )
     add_format(parser, "table", "jsonl")
 
 
@@ -46,6 +51,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
                 language=args.lang,
                 limit=args.limit,
                 include_duplicates=args.duplicates,
+                removed=None if args.removed is None else args.removed == "only",
             )
         except ValueError as exc:  # a query with no words
             print(f"newsarchive: search: {exc}", file=sys.stderr)

@@ -13,9 +13,10 @@ from .context import CommandContext
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "For each configured source: its schedule, last run and outcome, next run "
-        "time (as the daemon would choose it) and articles stored. Exits 1 when any source has "
-        "failed its last [daemon] failure_backoff_after (default 3) runs, or its last run was "
-        "degraded (stories fetched but not stored): usable as a health check."
+        "time (as the daemon would choose it), articles stored and health flags (silent, "
+        "coverage_drop, blocked, failing; see README 'Monitoring'), each with its reason. "
+        "Exits 1 when any source has a flag, or its last run was degraded (stories fetched but "
+        "not stored): usable as a health check."
     )
     add_format(parser, "table", "json")
 
@@ -27,5 +28,5 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
 
     statuses = source_statuses(ctx.config(required=True), ctx.engine())
     print_status(statuses, args.format)
-    unhealthy = any(s.failing or s.degraded for s in statuses)
+    unhealthy = any(s.failing or s.degraded or s.flags for s in statuses)
     return ExitCode.FAILED if unhealthy else ExitCode.OK

@@ -13,6 +13,7 @@ from . import json_value, shorten, table, to_json
 
 if TYPE_CHECKING:  # annotations only: extract must not pay for the database, nor search for Scrapy
     from newsarchive.crawler.extraction import Extraction
+    from newsarchive.storage.events import EventRecord
     from newsarchive.storage.history import VersionRecord
     from newsarchive.storage.near_duplicates import ClusterMember
     from newsarchive.storage.search import SearchHit
@@ -79,9 +80,11 @@ def print_history(
     diff: bool = False,
     fmt: str = "table",
     out: TextIO | None = None,
+    events: Sequence[EventRecord] = (),
 ) -> None:
-    """An article's versions, oldest first; with ``diff`` the word-level changes from the one
-    before (deletions ``[-…-]``, insertions ``{+…+}``)."""
+    """An article's versions, oldest first, a changed headline marked; with ``diff`` the
+    word-level changes from the one before (deletions ``[-…-]``, insertions ``{+…+}``);
+    then its removed/restored ``events`` (JSON lines: records with ``event``, not ``version``)."""
     out = out or sys.stdout
     changes = [
         word_diff(prev.text, cur.text) if diff and prev is not None else None
@@ -97,6 +100,7 @@ def print_history(
                 "title": v.title,
                 "content_hash": v.content_hash,
                 "crawl_run_id": v.crawl_run_id,
+                "title_changed": v.title_changed,
             }
             if diff:
                 record["diff"] = (
@@ -105,14 +109,17 @@ def print_history(
                     else [{"paragraph": c.number, "text": c.text} for c in changed]
                 )
             out.write(to_json(record) + "\n")
+        for e in events:
+            out.write(to_json({"id": e.article_id, "event": e.kind.value, **_event(e)}) + "\n")
         return
     table(
-        ("version", "fetched_at", "words", "title", "url"),
+        ("version", "fetched_at", "words", "headline", "title", "url"),
         [
             [
                 v.version,
                 v.fetched_at.isoformat(timespec="seconds"),
                 len(v.text.split()),
+                "changed" if v.title_changed else "",
                 shorten(v.title, 40),
                 v.url,
             ]
@@ -120,6 +127,16 @@ def print_history(
         ],
         out,
     )
+    if events:
+        out.write("\n")
+        table(
+            ("event", "at", "http_status", "detail", "url"),
+            [
+                [e.kind.value, e.at.isoformat(timespec="seconds"), e.http_status, e.detail, e.url]
+                for e in events
+            ],
+            out,
+        )
     if not diff:
         return
     for prev, v, changed in zip(versions[:-1], versions[1:], changes[1:], strict=True):
@@ -128,6 +145,16 @@ def print_history(
             out.write("(no paragraph changed)\n")
         for c in changed or []:
             out.write(f"¶{c.number}: {c.text}\n")
+
+
+def _event(e: EventRecord) -> dict[str, Any]:
+    return {
+        "at": e.at,
+        "url": e.url,
+        "http_status": e.http_status,
+        "detail": e.detail,
+        "crawl_run_id": e.crawl_run_id,
+    }
 
 
 def print_search_results(

@@ -66,6 +66,7 @@ def write_parquet(records: Iterable[dict[str, Any]], path: Path) -> int:
             ("duplicate_of", pa.int64()),
             ("version", pa.int32()),
             ("fetched_at", utc),
+            ("removed_at", utc),
         ]
     )
     assert schema.names == list(EXPORT_FIELDS)

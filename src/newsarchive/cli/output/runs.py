@@ -65,6 +65,7 @@ def _status_note(status: SourceStatus, now: datetime) -> str:
         notes.append("crawling now")
     if status.failing:
         notes.append(f"FAILING: {status.failures} failed runs in a row, backing off")
+    notes.extend(f.check.upper() for f in status.flags if f.check != "failing")
     if status.degraded and status.last_run is not None:
         notes.append(f"DEGRADED: {status.last_run.store_errors} stories not stored")
     if status.last_run is None:
@@ -98,6 +99,7 @@ def print_status(
                     "failing": s.failing,
                     "degraded": s.degraded,
                     "running": s.running,
+                    "flags": [{"check": f.check, "reason": f.reason} for f in s.flags],
                 }
             )
         out.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
@@ -117,5 +119,7 @@ def print_status(
     ]
     table(headers, rows, out)
     for s in statuses:
+        for flag in s.flags:
+            out.write(f"{s.source}: {flag.check}: {flag.reason}\n")
         if (s.failing or s.degraded) and s.last_run is not None and s.last_run.error:
             out.write(f"{s.source}: last error: {s.last_run.error}\n")
