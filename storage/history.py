@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Article, ArticleVersion
+from .models import Article, ArticleEvent, ArticleVersion
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,42 @@ class VersionRecord:
     crawl_run_id: int | None
     extractor_version: str | None = None
     """Version of the extraction code that made ``text``; None if stored before it was kept."""
+    published_at: datetime | None = None
+    published_at_source: str | None = None
+    """Where ``published_at`` came from (``json-ld``, ``meta``, …), when recorded."""
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    access: str | None = None
+    """``free``, ``paywalled`` or ``unknown``, when recorded."""
+    has_capture: bool = False
+    """Whether the response it was extracted from was kept (WARC record or zlib copy)."""
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """Something that happened to a published story: ``removed`` or ``restored``."""
+
+    kind: str
+    at: datetime
+    url: str
+    http_status: int | None
+    detail: str | None
+
+
+def article_events(session: Session, article_id: int) -> list[EventRecord]:
+    """The article's takedown events, oldest first."""
+    rows = session.execute(
+        select(
+            ArticleEvent.kind,
+            ArticleEvent.at,
+            ArticleEvent.url,
+            ArticleEvent.http_status,
+            ArticleEvent.detail,
+        )
+        .where(ArticleEvent.article_id == article_id)
+        .order_by(ArticleEvent.at, ArticleEvent.id)
+    )
+    return [EventRecord(*row) for row in rows]
 
 
 def article_history(session: Session, article_id: int) -> list[VersionRecord]:
@@ -41,8 +77,17 @@ def article_history(session: Session, article_id: int) -> list[VersionRecord]:
             ArticleVersion.text,
             ArticleVersion.crawl_run_id,
             ArticleVersion.extractor_version,
+            ArticleVersion.published_at,
+            ArticleVersion.published_at_source,
+            ArticleVersion.authors,
+            ArticleVersion.language,
+            ArticleVersion.access,
+            (ArticleVersion.warc_offset.is_not(None) | ArticleVersion.raw_html.is_not(None)),
         )
         .where(ArticleVersion.article_id == article_id)
         .order_by(ArticleVersion.version)
     )
-    return [VersionRecord(article_id, *row) for row in rows]
+    return [
+        VersionRecord(article_id, *row[:10], tuple(row[10] or ()), row[11], row[12], bool(row[13]))
+        for row in rows
+    ]

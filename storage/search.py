@@ -72,6 +72,8 @@ class SearchHit:
     """Higher is better; comparable only within one result list."""
     snippet: str
     """A passage of the text around the first match, terms marked ``[like this]``."""
+    removed_at: datetime | None = None
+    """When a re-fetch found the story taken down, None while it is up."""
 
 
 @dataclass(frozen=True)
@@ -125,12 +127,16 @@ def search_articles(
     language: str | None = None,
     limit: int = 20,
     include_duplicates: bool = False,
+    removed: bool | None = None,
+    offset: int = 0,
 ) -> list[SearchHit]:
-    """The ``limit`` best-ranked articles whose latest title+text match every term of ``query``.
+    """The ``limit`` best-ranked articles whose latest title+text match every term of ``query``,
+    after skipping the ``offset`` best.
 
     ``since``/``until`` bound the article's date (publication, else first seen),
     inclusive. Copies of other articles (``duplicate_of``) are left out unless
-    ``include_duplicates``. ValueError for a query with no terms.
+    ``include_duplicates``; ``removed`` True keeps only stories found taken down,
+    False only those still up. ValueError for a query with no terms.
     """
     terms = parse_query(query)
     if not terms:
@@ -157,6 +163,7 @@ def search_articles(
             Article.first_seen_at,
             ArticleVersion.language,
             ArticleVersion.text,
+            Article.removed_at,
             score.label("score"),
         )
         .select_from(search)
@@ -175,7 +182,11 @@ def search_articles(
         stmt = stmt.where(date <= until)
     if not include_duplicates:
         stmt = stmt.where(Article.duplicate_of.is_(None))
-    stmt = stmt.order_by(literal_column("score").desc(), date.desc(), Article.id).limit(limit)
+    if removed is not None:
+        taken_down = Article.removed_at.is_not(None)
+        stmt = stmt.where(taken_down if removed else ~taken_down)
+    stmt = stmt.order_by(literal_column("score").desc(), date.desc(), Article.id)
+    stmt = stmt.limit(limit).offset(offset)
 
     hits = []
     for row in session.execute(stmt):
@@ -191,6 +202,7 @@ def search_articles(
                 language=row.language,
                 score=float(row.score or 0.0),
                 snippet=snippet(row.text, [t.text for t in terms]),
+                removed_at=row.removed_at,
             )
         )
     return hits

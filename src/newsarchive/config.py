@@ -275,11 +275,37 @@ class ArchiveConfig(_Strict):
     """A WARC file is closed and a new one started once it reaches this size."""
 
 
+def _listen_address(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT, e.g. 127.0.0.1:8080, got {value!r}")
+    return value
+
+
+class ServeConfig(_Strict):
+    """``newsarchive serve``: where the web UI listens and the token it may require."""
+
+    listen: Annotated[str, AfterValidator(_listen_address)] = "127.0.0.1:8080"
+    """HOST:PORT; a host other than loopback is refused unless ``token`` is set."""
+    token: str | None = Field(default=None, min_length=16)
+    """When set, every request must carry it (header or ``?token=``)."""
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
 class Config(_Strict):
     database: DatabaseConfig = DatabaseConfig()
     crawl: CrawlConfig = CrawlConfig()
     daemon: DaemonConfig = DaemonConfig()
     archive: ArchiveConfig = ArchiveConfig()
+    serve: ServeConfig = ServeConfig()
     scrapy: dict[str, Any] = {}
     dedupe: DedupeConfig = DedupeConfig()
     recrawl: list[RecrawlRule] = list(DEFAULT_RECRAWL)

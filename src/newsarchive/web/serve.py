@@ -1,0 +1,42 @@
+"""Run the web UI under uvicorn, after checking where it may listen."""
+
+from __future__ import annotations
+
+import logging
+
+from newsarchive.config import Config, ServeConfig
+
+from .database import SchemaMismatch
+from .security import ListenRefused, check_listen
+
+logger = logging.getLogger(__name__)
+
+
+class ServeError(Exception):
+    """The UI cannot start: a refused address, a bad --listen, an unready database."""
+
+
+def serve(config: Config, *, listen: str | None = None) -> None:
+    """Serve ``config``'s archive until SIGTERM/SIGINT (uvicorn's graceful shutdown)."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from .app import create_app
+
+    settings = config.serve
+    if listen is not None:
+        try:
+            settings = ServeConfig(listen=listen, token=settings.token)
+        except ValidationError as exc:
+            problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise ServeError(f"--listen: {problem}") from None
+    try:
+        check_listen(settings.host, settings.token)
+    except ListenRefused as exc:
+        raise ServeError(str(exc)) from None
+    try:
+        app = create_app(config)
+    except (SchemaMismatch, ValueError) as exc:
+        raise ServeError(str(exc)) from None
+    logger.warning("serving the archive read-only on http://%s/", settings.listen)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
