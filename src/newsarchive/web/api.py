@@ -25,7 +25,9 @@ router = APIRouter(prefix="/api", tags=["archive"])
 
 Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
 MAX_OFFSET = 10_000
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such article or version"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": schemas.Problem, "description": "no such article or version"}
+}
 
 
 def _archive(request: Request) -> Archive:
@@ -163,7 +165,7 @@ def get_events(request: Request, article_id: int) -> Any:
 @router.get(
     "/search",
     response_model=schemas.SearchPage,
-    responses={400: {"description": "a query without words"}},
+    responses={400: {"model": schemas.Problem, "description": "a query without words"}},
     summary="Ranked full-text search of the latest versions",
 )
 def search(

@@ -84,6 +84,12 @@ ClusterList = list_of("ClusterList", ClusterMemberOut, "Root first; empty for a 
 EventList = list_of("EventList", Event, "Oldest first.")
 
 
+class Problem(_Out):
+    """Why a request could not be answered."""
+
+    detail: str
+
+
 class ChangedParagraph(_Out):
     paragraph: int
     text: str

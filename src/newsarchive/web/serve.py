@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 
 from newsarchive.config import Config, ServeConfig
 
@@ -39,4 +40,10 @@ def serve(config: Config, *, listen: str | None = None) -> None:
     except (SchemaMismatch, ValueError) as exc:
         raise ServeError(str(exc)) from None
     logger.warning("serving the archive read-only on http://%s/", settings.listen)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the
+    # handler it found; a no-op one makes a requested stop exit 0, like the daemon.
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
