@@ -51,7 +51,7 @@ class WebArchive:
     live_site: LiveSite
 
 
-def _write_config(directory: Path, database_url: str, token: str | None = None) -> Path:
+def write_config(directory: Path, database_url: str, token: str | None = None) -> Path:
     path = directory / "newsarchive.toml"
     serve = f'\n[serve]\ntoken = "{token}"\n' if token else ""
     path.write_text(
@@ -74,7 +74,7 @@ feeds = ["http://news.test/harbour.xml"]
 
 
 def build_web_archive(directory: Path, database_url: str, live_site: LiveSite) -> WebArchive:
-    config_path = _write_config(directory, database_url)
+    config_path = write_config(directory, database_url)
     config = load_config(config_path)
     engine = create_archive_engine(database_url)
     try:

@@ -27,9 +27,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
     from newsarchive.web.serve import ServeError, serve
 
     config = ctx.config()
-    ctx.check_database()  # a missing or unreachable database: exit 3 before listening
     try:
-        serve(config, listen=args.listen)
+        serve(config, listen=args.listen, check_database=ctx.check_database)
     except ServeError as exc:
         print(f"newsarchive: serve: {exc}", file=sys.stderr)
         return ExitCode.USAGE

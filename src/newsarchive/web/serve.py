@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
 
 from newsarchive.config import Config, ServeConfig
 
@@ -17,12 +18,15 @@ class ServeError(Exception):
     """The UI cannot start: a refused address, a bad --listen, an unready database."""
 
 
-def serve(config: Config, *, listen: str | None = None) -> None:
-    """Serve ``config``'s archive until SIGTERM/SIGINT (uvicorn's graceful shutdown)."""
-    import uvicorn
-    from pydantic import ValidationError
+def serve(
+    config: Config, *, listen: str | None = None, check_database: Callable[[], None] | None = None
+) -> None:
+    """Serve ``config``'s archive until SIGTERM/SIGINT (uvicorn's graceful shutdown).
 
-    from .app import create_app
+    The address is judged first, then ``check_database`` (the CLI's, which reports a
+    missing or unreachable database in its own way), then the schema.
+    """
+    from pydantic import ValidationError
 
     settings = config.serve
     if listen is not None:
@@ -35,6 +39,12 @@ def serve(config: Config, *, listen: str | None = None) -> None:
         check_listen(settings.host, settings.token)
     except ListenRefused as exc:
         raise ServeError(str(exc)) from None
+    if check_database is not None:
+        check_database()
+    import uvicorn
+
+    from .app import create_app
+
     try:
         app = create_app(config)
     except (SchemaMismatch, ValueError) as exc:
