@@ -15,6 +15,9 @@ from newsarchive.storage import create_archive_engine, ensure_schema
 from tests.conftest import fresh_pg_database
 from tests.web.corpus import WebCorpus, build_web_corpus
 
+LOOPBACK = "http://127.0.0.1"
+"""The base URL of test clients: a tokenless UI answers only to loopback names."""
+
 
 class LiveSite:
     """A loopback server standing in for the archived site: a capture must never reach it."""

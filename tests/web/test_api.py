@@ -14,13 +14,13 @@ from referencing.jsonschema import DRAFT202012
 
 from newsarchive.storage import EXPORT_FIELDS
 from newsarchive.web import create_app
-from tests.web.conftest import WebArchive
-from tests.web.corpus import EDITED_TEXTS, TRADE_TITLE
+from tests.web.conftest import LOOPBACK, WebArchive
+from tests.web.corpus import EDITED_TEXTS, JAPANESE, KOREAN, TRADE_TITLE
 
 
 @pytest.fixture(scope="module")
 def client(web_archive: WebArchive) -> Iterator[TestClient]:
-    with TestClient(create_app(web_archive.config)) as client:
+    with TestClient(create_app(web_archive.config), base_url=LOOPBACK) as client:
         yield client
 
 
@@ -108,6 +108,15 @@ def test_chinese_search_finds_the_story_and_its_copy_only_on_request(
     assert {h["id"] for h in everything["items"]} == {c.trade, c.trade_copy}
     cluster = client.get(f"/api/articles/{c.trade_copy}/duplicates").json()["items"]
     assert [(m["id"], m["exact"]) for m in cluster] == [(c.trade, True), (c.trade_copy, True)]
+
+
+def test_japanese_and_korean_search_find_their_stories(
+    client: TestClient, web_archive: WebArchive
+) -> None:
+    c = web_archive.corpus
+    for word, article, title in (("朝市", c.japanese, JAPANESE[0]), ("다리", c.korean, KOREAN[0])):
+        hits = client.get("/api/search", params={"q": word}).json()["items"]
+        assert [(h["id"], h["title"]) for h in hits] == [(article, title)], word
 
 
 def test_search_filters_by_takedown_and_pages_with_offset(

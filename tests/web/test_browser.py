@@ -104,7 +104,7 @@ def assert_no_script_ran(page: Any) -> None:
     assert page.title() != "pwned"
 
 
-def test_search_chinese_read_article_and_its_capture(
+def search_chinese_read_article_and_its_capture(
     page: Any, server: str, sqlite_archive: WebArchive, live_site: Any
 ) -> None:
     c = sqlite_archive.corpus
@@ -139,7 +139,7 @@ def test_search_chinese_read_article_and_its_capture(
     assert live_site.requests == []
 
 
-def test_diff_of_a_changed_story(page: Any, sqlite_archive: WebArchive) -> None:
+def diff_of_a_changed_story(page: Any, sqlite_archive: WebArchive) -> None:
     page.goto(f"/articles/{sqlite_archive.corpus.edited}")
     page.click("a.diff")
     assert page.locator(".headline-change del").inner_text() == "Visitor over the bay"
@@ -149,9 +149,7 @@ def test_diff_of_a_changed_story(page: Any, sqlite_archive: WebArchive) -> None:
     assert_not_blank(page.screenshot())
 
 
-def test_script_in_a_stored_title_or_text_does_not_run(
-    page: Any, sqlite_archive: WebArchive
-) -> None:
+def script_in_a_stored_title_or_text_does_not_run(page: Any, sqlite_archive: WebArchive) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto("/?q=tide")
@@ -165,7 +163,7 @@ def test_script_in_a_stored_title_or_text_does_not_run(
     assert dialogs == []
 
 
-def test_korean_article_dashboard_and_runs(page: Any, sqlite_archive: WebArchive) -> None:
+def korean_article_dashboard_and_runs(page: Any, sqlite_archive: WebArchive) -> None:
     page.goto(f"/articles/{sqlite_archive.corpus.korean}")
     assert page.locator("h1").inner_text() == KOREAN[0]
     page.goto("/sources")
@@ -178,3 +176,14 @@ def test_korean_article_dashboard_and_runs(page: Any, sqlite_archive: WebArchive
     assert_not_blank(page.screenshot(full_page=True))
     page.goto("/runs")
     assert page.locator("table.runs tr").count() == 2  # the header and the one run
+
+
+# One journey, one test: under pytest-xdist each test of a module may run in another
+# worker, and each worker would start its own browser, server and archive.
+def test_a_reader_searches_reads_compares_and_views_captures(
+    page: Any, server: str, sqlite_archive: WebArchive, live_site: Any
+) -> None:
+    search_chinese_read_article_and_its_capture(page, server, sqlite_archive, live_site)
+    diff_of_a_changed_story(page, sqlite_archive)
+    script_in_a_stored_title_or_text_does_not_run(page, sqlite_archive)
+    korean_article_dashboard_and_runs(page, sqlite_archive)

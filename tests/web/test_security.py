@@ -18,7 +18,7 @@ from newsarchive.web import create_app
 from newsarchive.web.capture import safe_capture
 from newsarchive.web.database import SchemaMismatch, open_read_only
 from tests.cli_process import run_cli
-from tests.web.conftest import WebArchive, write_config
+from tests.web.conftest import LOOPBACK, WebArchive, write_config
 from tests.web.corpus import TRADE_TITLE, capture_html
 
 TOKEN = "s3cret-token-of-some-length"
@@ -30,7 +30,7 @@ def guarded(sqlite_archive: WebArchive) -> Iterator[TestClient]:
     directory = sqlite_archive.config_path.parent / "guarded"
     directory.mkdir()
     config = load_config(write_config(directory, sqlite_archive.config.database_url, TOKEN))
-    with TestClient(create_app(config)) as client:
+    with TestClient(create_app(config), base_url=LOOPBACK) as client:
         yield client
 
 
@@ -52,6 +52,14 @@ def test_a_token_in_the_link_opens_the_ui_and_is_kept_in_a_cookie(guarded: TestC
     assert guarded.get("/sources").status_code == 200  # the browser sends the cookie
     guarded.cookies.clear()
     assert guarded.get("/sources").status_code == 401
+
+
+def test_without_a_token_only_loopback_names_are_answered(sqlite_archive: WebArchive) -> None:
+    with TestClient(create_app(sqlite_archive.config), base_url=LOOPBACK) as client:
+        assert client.get("/api/stats").status_code == 200
+        assert client.get("/api/stats", headers={"Host": "localhost:8080"}).status_code == 200
+        # A page whose name was re-pointed at 127.0.0.1 (DNS rebinding) is not answered.
+        assert client.get("/api/stats", headers={"Host": "evil.example"}).status_code == 400
 
 
 def test_serve_refuses_an_address_off_loopback_without_a_token(tmp_path: Path) -> None:
@@ -103,7 +111,7 @@ def test_a_capture_keeps_its_text_and_loses_scripts_and_live_urls() -> None:
 
 
 def test_the_capture_is_served_sandboxed(sqlite_archive: WebArchive) -> None:
-    with TestClient(create_app(sqlite_archive.config)) as client:
+    with TestClient(create_app(sqlite_archive.config), base_url=LOOPBACK) as client:
         response = client.get(f"/captures/{sqlite_archive.corpus.trade}/1")
         assert response.status_code == 200
         policy = response.headers["content-security-policy"]

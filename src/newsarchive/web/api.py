@@ -7,6 +7,7 @@ in :mod:`.schemas`, so the document and the answers cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Annotated, Any
@@ -19,7 +20,7 @@ from newsarchive.storage.runs import recent_runs
 
 from . import schemas
 from .schemas import exported
-from .views import article_detail, source_overviews, version_diff
+from .views import cluster_of, events_of, source_overviews, version_diff
 
 router = APIRouter(prefix="/api", tags=["archive"])
 
@@ -46,6 +47,13 @@ def _next(request: Request, **changes: Any) -> str:
     params.pop("token", None)  # a page link must not spread the secret
     params.update({k: str(v) for k, v in changes.items()})
     return f"{request.url.path}?{urlencode(params)}"
+
+
+def _listed(request: Request, article_id: int, part: Callable[[Archive, int], list[Any]]) -> Any:
+    try:
+        return {"items": [exported(item) for item in part(_archive(request), article_id)]}
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None
 
 
 @router.get("/articles", response_model=schemas.ArticlePage, summary="Articles in id order")
@@ -97,11 +105,7 @@ def get_article(request: Request, article_id: int) -> Any:
     summary="Every stored version, oldest first",
 )
 def get_versions(request: Request, article_id: int) -> Any:
-    try:
-        versions = _archive(request).versions(article_id)
-    except LookupError as exc:
-        raise HTTPException(404, str(exc)) from None
-    return {"items": [exported(v) for v in versions]}
+    return _listed(request, article_id, Archive.versions)
 
 
 _MARKERS = {"deleted": ("[-", "-]"), "inserted": ("{+", "+}"), "same": ("", "")}
@@ -141,11 +145,7 @@ def get_diff(request: Request, article_id: int, version: int) -> Any:
     summary="The article's duplicate cluster",
 )
 def get_duplicates(request: Request, article_id: int) -> Any:
-    try:
-        detail = article_detail(_archive(request), article_id)
-    except LookupError as exc:
-        raise HTTPException(404, str(exc)) from None
-    return {"items": [exported(m) for m in detail.cluster]}
+    return _listed(request, article_id, cluster_of)
 
 
 @router.get(
@@ -155,11 +155,7 @@ def get_duplicates(request: Request, article_id: int) -> Any:
     summary="Takedown events: removed, restored",
 )
 def get_events(request: Request, article_id: int) -> Any:
-    try:
-        detail = article_detail(_archive(request), article_id)
-    except LookupError as exc:
-        raise HTTPException(404, str(exc)) from None
-    return {"items": [exported(e) for e in detail.events]}
+    return _listed(request, article_id, events_of)
 
 
 @router.get(

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from newsarchive import __version__
 from newsarchive.config import Config
@@ -22,7 +23,7 @@ from newsarchive.storage import Archive
 
 from . import api, pages
 from .database import open_read_only
-from .security import TokenMiddleware
+from .security import LOOPBACK_NAMES, TokenMiddleware
 
 _PACKAGE = files("newsarchive.web")
 
@@ -84,4 +85,11 @@ def create_app(config: Config, engine: Engine | None = None) -> FastAPI:
 
     if config.serve.token:
         app.add_middleware(TokenMiddleware, token=config.serve.token)
+    else:
+        # Without a token only loopback may connect, and only under a loopback name: a
+        # web page whose host name is re-pointed at 127.0.0.1 (DNS rebinding) must not
+        # read the archive through its visitor's browser.
+        app.add_middleware(
+            TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_NAMES, config.serve.host]
+        )
     return app

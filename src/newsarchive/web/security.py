@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 TOKEN_HEADER = "x-newsarchive-token"
 TOKEN_COOKIE = "newsarchive_token"
 TOKEN_PARAMETER = "token"
+LOOPBACK_NAMES = ["127.0.0.1", "localhost"]
+"""The Host names a tokenless server answers to."""
 
 
 class ListenRefused(ValueError):

@@ -46,7 +46,7 @@ def serve(
     from .app import create_app
 
     try:
-        app = create_app(config)
+        app = create_app(config.model_copy(update={"serve": settings}))
     except (SchemaMismatch, ValueError) as exc:
         raise ServeError(str(exc)) from None
     logger.warning("serving the archive read-only on http://%s/", settings.listen)

@@ -102,13 +102,29 @@ class ArticleDetail:
         return self.versions[-1]
 
 
+def cluster_of(archive: Archive, article_id: int) -> list[ClusterMember]:
+    """The article's duplicate cluster, root first; [] for a lone story, LookupError for an
+    unknown id."""
+    with read_session(archive.engine) as session:
+        return list(iter_clusters(session, article_id))
+
+
+def events_of(archive: Archive, article_id: int) -> list[EventRecord]:
+    """The article's takedown events, oldest first; LookupError for an unknown id."""
+    archive.article(article_id)
+    with read_session(archive.engine) as session:
+        return article_events(session, article_id)
+
+
 def article_detail(archive: Archive, article_id: int) -> ArticleDetail:
     """Everything the article page shows; LookupError for an unknown id."""
     article = archive.article(article_id)
-    with read_session(archive.engine) as session:
-        cluster = list(iter_clusters(session, article_id))
-        events = article_events(session, article_id)
-    return ArticleDetail(article, archive.versions(article_id), cluster, events)
+    return ArticleDetail(
+        article,
+        archive.versions(article_id),
+        cluster_of(archive, article_id),
+        events_of(archive, article_id),
+    )
 
 
 @dataclass(frozen=True)
