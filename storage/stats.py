@@ -63,6 +63,11 @@ def articles_per_day(
     return {str(d): n for d, n in session.execute(stmt)}
 
 
+def source_names(session: Session) -> list[str]:
+    """Every source the archive knows (configured or not any more), by name."""
+    return list(session.scalars(select(Source.name).order_by(Source.name)))
+
+
 def archive_stats(engine: Engine, warc_dir: Path | None = None) -> ArchiveStats:
     """Count the archive in one read transaction, and measure it on disk."""
     with read_session(engine) as session:

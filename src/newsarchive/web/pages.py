@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from newsarchive.storage import Archive, read_session
 from newsarchive.storage.raw import archived_response
 from newsarchive.storage.runs import recent_runs
+from newsarchive.storage.stats import source_names
 
 from .capture import CAPTURE_CSP, safe_capture
 from .views import article_detail, source_overviews, version_diff
@@ -74,7 +75,8 @@ def search_page(
             )  # fmt: skip
         except ValueError as exc:
             error = str(exc)
-    stats = archive.stats()
+    with read_session(archive.engine) as session:
+        sources = source_names(session)
     form = {
         "q": q, "source": source, "language": language, "since": since, "until": until,
         "duplicates": duplicates, "removed": removed,
@@ -87,9 +89,9 @@ def search_page(
         more=len(hits) > PAGE_SIZE,
         page=page,
         error=error,
-        sources=sorted(stats.per_source),
-        languages=sorted(k for k in stats.per_language if k != "unknown"),
-        stats=stats,
+        sources=sources,
+        # Counting the whole archive costs seconds on a big one: only the start page shows it.
+        stats=None if q.strip() else archive.stats(),
     )
 
 

@@ -17,8 +17,8 @@ from newsarchive.scheduler.status import source_statuses
 from newsarchive.storage import Archive, ArticleRecord, read_session
 from newsarchive.storage.history import EventRecord, VersionRecord, article_events
 from newsarchive.storage.near_duplicates import ClusterMember, iter_clusters
-from newsarchive.storage.runs import RunRecord, recent_runs
-from newsarchive.storage.stats import articles_per_day
+from newsarchive.storage.runs import RunRecord, articles_per_source, recent_runs
+from newsarchive.storage.stats import articles_per_day, source_names
 from newsarchive.textdiff import word_diff
 
 
@@ -157,12 +157,12 @@ def source_overviews(
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
     since = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    stats = archive.stats()
     flags = source_flags(config, archive.engine)
+    stored = articles_per_source(archive.engine)
     configured = [s.name for s in config.sources]
-    names = configured + sorted(set(stats.per_source) - set(configured))
     overviews = []
     with read_session(archive.engine) as session:
+        names = configured + [n for n in source_names(session) if n not in configured]
         for name in names:
             counts = articles_per_day(session, source=name, since=since)
             per_day = [
@@ -173,7 +173,7 @@ def source_overviews(
                 SourceOverview(
                     source=name,
                     configured=name in configured,
-                    articles=stats.per_source.get(name, 0),
+                    articles=stored.get(name, 0),
                     flags=flags.get(name, []),
                     runs=recent_runs(archive.engine, source=name, limit=DASHBOARD_RUNS),
                     per_day=per_day,
