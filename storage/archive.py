@@ -175,6 +175,7 @@ class Archive:
         limit: int = 20,
         include_duplicates: bool = False,
         removed: bool | None = None,
+        access: str | None = None,
         offset: int = 0,
     ) -> list[SearchHit]:
         """Ranked full-text search (see :mod:`newsarchive.storage.search` for the syntax)."""
@@ -189,6 +190,7 @@ class Archive:
                 limit=limit,
                 include_duplicates=include_duplicates,
                 removed=removed,
+                access=access,
                 offset=offset,
             )
 

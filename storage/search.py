@@ -128,6 +128,7 @@ def search_articles(
     limit: int = 20,
     include_duplicates: bool = False,
     removed: bool | None = None,
+    access: str | None = None,
     offset: int = 0,
 ) -> list[SearchHit]:
     """The ``limit`` best-ranked articles whose latest title+text match every term of ``query``,
@@ -136,7 +137,8 @@ def search_articles(
     ``since``/``until`` bound the article's date (publication, else first seen),
     inclusive. Copies of other articles (``duplicate_of``) are left out unless
     ``include_duplicates``; ``removed`` True keeps only stories found taken down,
-    False only those still up. ValueError for a query with no terms.
+    False only those still up; ``access`` keeps those whose latest version was judged
+    so (``free``, ``paywalled``, ``unknown``). ValueError for a query with no terms.
     """
     terms = parse_query(query)
     if not terms:
@@ -182,6 +184,8 @@ def search_articles(
         stmt = stmt.where(date <= until)
     if not include_duplicates:
         stmt = stmt.where(Article.duplicate_of.is_(None))
+    if access is not None:
+        stmt = stmt.where(ArticleVersion.access == access)
     if removed is not None:
         taken_down = Article.removed_at.is_not(None)
         stmt = stmt.where(taken_down if removed else ~taken_down)

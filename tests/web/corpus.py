@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select, update
 
 from newsarchive.storage import FetchedArticle, save_article, write_session
-from newsarchive.storage.models import Article, ArticleEvent
+from newsarchive.storage.models import Article, ArticleEvent, ArticleVersion
 from newsarchive.storage.runs import RunCounters, finish_run, start_run
 from newsarchive.storage.warc import WarcWriter
 
@@ -135,6 +135,12 @@ def build_web_corpus(engine: Engine, warc_dir: Path, live_site: str) -> WebCorpu
         save_article(session, _fetched("harbour", "/tide", HOSTILE_TITLE, HOSTILE_TEXT, "en", NOW))
         save_article(session, _fetched("harbour", "/resigns", *REMOVED, "en", NOW - day))
         ids = dict(session.execute(select(Article.url, Article.id)).all())
+        # Recorded by the crawl's extraction; FetchedArticle does not carry them yet.
+        session.execute(
+            update(ArticleVersion)
+            .where(ArticleVersion.article_id == ids[BASE + "/trade"])
+            .values(published_at_source="json-ld", access="paywalled")
+        )
         # Takedown detection is the crawl's job; here its outcome is written as it records it.
         removed_id = ids[BASE + "/resigns"]
         session.execute(update(Article).where(Article.id == removed_id).values(removed_at=NOW))

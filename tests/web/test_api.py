@@ -129,6 +129,11 @@ def test_search_filters_by_takedown_and_pages_with_offset(
     assert hidden["items"] == []
     events = client.get(f"/api/articles/{c.removed}/events").json()["items"]
     assert [(e["kind"], e["http_status"]) for e in events] == [("removed", 410)]
+    paywalled = client.get("/api/search", params={"q": "谈判", "access": "paywalled"}).json()
+    assert [h["id"] for h in paywalled["items"]] == [c.trade]
+    assert client.get("/api/search", params={"q": "谈判", "access": "free"}).json()["items"] == []
+    article = client.get(f"/api/articles/{c.trade}").json()
+    assert (article["access"], article["published_at_source"]) == ("paywalled", "json-ld")
     first = client.get("/api/search", params={"q": "the", "limit": 1}).json()
     second = client.get(first["next"]).json()
     assert first["items"][0]["id"] != second["items"][0]["id"]

@@ -14,7 +14,6 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,11 +79,16 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, server: str, tmp_path: Path) -> Iterator[Any]:
+def requested() -> list[str]:
+    """Every URL the page or its frames asked for."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, server: str, requested: list[str]) -> Iterator[Any]:
     context = browser.new_context(base_url=server, viewport={"width": 1100, "height": 800})
     page = context.new_page()
-    page.requested = []  # every URL the page or its frames asked for
-    page.on("request", lambda request: page.requested.append(request.url))
+    page.on("request", lambda request: requested.append(request.url))
     yield page
     context.close()
 
@@ -96,7 +100,8 @@ def assert_not_blank(png: bytes) -> None:
     image = Image.open(io.BytesIO(png)).convert("L")
     assert image.size[0] > 500
     assert ImageStat.Stat(image).stddev[0] > 10, "the screenshot is (nearly) one colour"
-    assert len(image.getcolors(maxcolors=1 << 16) or range(1 << 16)) > 20
+    shades = image.getcolors(maxcolors=256)  # None: more than 256 shades
+    assert shades is None or len(shades) > 20, f"only {len(shades)} shades: no text drawn"
 
 
 def assert_no_script_ran(page: Any) -> None:
@@ -105,7 +110,7 @@ def assert_no_script_ran(page: Any) -> None:
 
 
 def search_chinese_read_article_and_its_capture(
-    page: Any, server: str, sqlite_archive: WebArchive, live_site: Any
+    page: Any, server: str, requested: list[str], sqlite_archive: WebArchive, live_site: Any
 ) -> None:
     c = sqlite_archive.corpus
     page.goto("/")
@@ -120,6 +125,8 @@ def search_chinese_read_article_and_its_capture(
     assert page.url.endswith(f"/articles/{c.trade}")
     assert page.locator("h1").inner_text() == TRADE_TITLE
     assert page.locator("section.text").inner_text().split("\n")[0] == TRADE_TEXT.split("\n")[0]
+    fields = page.locator("table.fields").inner_text()
+    assert "json-ld" in fields and "paywalled" in fields  # where the date came from; access
     cluster = page.locator("table.cluster a").all_inner_texts()
     assert cluster == [str(c.trade), str(c.trade_copy)]
     assert_not_blank(page.screenshot())
@@ -134,7 +141,7 @@ def search_chinese_read_article_and_its_capture(
     assert_not_blank(page.screenshot())
     assert_no_script_ran(page)
     assert frame.evaluate("() => window.__pwned === undefined")
-    own = [u for u in page.requested if not u.startswith(server)]
+    own = [u for u in requested if not u.startswith(server)]
     assert own == [], "the capture asked for something off the archive"
     assert live_site.requests == []
 
@@ -181,9 +188,9 @@ def korean_article_dashboard_and_runs(page: Any, sqlite_archive: WebArchive) -> 
 # One journey, one test: under pytest-xdist each test of a module may run in another
 # worker, and each worker would start its own browser, server and archive.
 def test_a_reader_searches_reads_compares_and_views_captures(
-    page: Any, server: str, sqlite_archive: WebArchive, live_site: Any
+    page: Any, server: str, requested: list[str], sqlite_archive: WebArchive, live_site: Any
 ) -> None:
-    search_chinese_read_article_and_its_capture(page, server, sqlite_archive, live_site)
+    search_chinese_read_article_and_its_capture(page, server, requested, sqlite_archive, live_site)
     diff_of_a_changed_story(page, sqlite_archive)
     script_in_a_stored_title_or_text_does_not_run(page, sqlite_archive)
     korean_article_dashboard_and_runs(page, sqlite_archive)

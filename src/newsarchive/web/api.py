@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -175,6 +175,10 @@ def search(
     removed: Annotated[
         bool | None, Query(description="true: only taken down; false: only still up")
     ] = None,
+    access: Annotated[
+        Literal["free", "paywalled", "unknown"] | None,
+        Query(description="only articles whose latest version was judged so"),
+    ] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Limit = 20,
 ) -> Any:
@@ -187,6 +191,7 @@ def search(
             until=utc(until),
             include_duplicates=duplicates,
             removed=removed,
+            access=access,
             limit=limit,
             offset=offset,
         )

@@ -6,6 +6,7 @@ is text, never markup); no JavaScript at all.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from typing import Any
@@ -21,6 +22,7 @@ from newsarchive.storage.stats import source_names
 from .capture import CAPTURE_CSP, safe_capture
 from .views import article_detail, source_overviews, version_diff
 
+logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 
@@ -60,6 +62,7 @@ def search_page(
     until: str = "",
     duplicates: bool = False,
     removed: str = "",
+    access: str = "",
     page: int = 1,
 ) -> Response:
     archive = _archive(request)
@@ -70,7 +73,7 @@ def search_page(
             hits = archive.search(
                 q, source=source or None, language=language or None,
                 since=_day(since), until=_day(until, end=True), include_duplicates=duplicates,
-                removed=_REMOVED.get(removed), limit=PAGE_SIZE + 1,
+                removed=_REMOVED.get(removed), access=access or None, limit=PAGE_SIZE + 1,
                 offset=(page - 1) * PAGE_SIZE,
             )  # fmt: skip
         except ValueError as exc:
@@ -79,7 +82,7 @@ def search_page(
         sources = source_names(session)
     form = {
         "q": q, "source": source, "language": language, "since": since, "until": until,
-        "duplicates": duplicates, "removed": removed,
+        "duplicates": duplicates, "removed": removed, "access": access,
     }  # fmt: skip
     return _render(
         request,
@@ -146,6 +149,9 @@ def capture_document(request: Request, article_id: int, version: int) -> Respons
             response = archived_response(session, article_id, archive.warc_dir, version)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
+    except OSError as exc:  # a WARC file moved, deleted or unreadable
+        logger.warning("capture of article %d version %d unreadable: %s", article_id, version, exc)
+        raise HTTPException(404, f"the capture cannot be read: {exc}") from None
     html = safe_capture(response.body, response.declared_encoding)
     return HTMLResponse(
         html,
