@@ -82,12 +82,21 @@ def article_history(session: Session, article_id: int) -> list[VersionRecord]:
             ArticleVersion.authors,
             ArticleVersion.language,
             ArticleVersion.access,
-            (ArticleVersion.warc_offset.is_not(None) | ArticleVersion.raw_html.is_not(None)),
+            (ArticleVersion.warc_offset.is_not(None) | ArticleVersion.raw_html.is_not(None)).label(
+                "has_capture"
+            ),
         )
         .where(ArticleVersion.article_id == article_id)
         .order_by(ArticleVersion.version)
     )
     return [
-        VersionRecord(article_id, *row[:10], tuple(row[10] or ()), row[11], row[12], bool(row[13]))
+        VersionRecord(
+            article_id=article_id,
+            **{
+                **row._asdict(),
+                "authors": tuple(row.authors or ()),
+                "has_capture": bool(row.has_capture),
+            },
+        )
         for row in rows
     ]

@@ -13,7 +13,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from newsarchive.config import load_config
-from newsarchive.storage import create_archive_engine, ensure_schema
 from newsarchive.web import create_app
 from newsarchive.web.capture import safe_capture
 from newsarchive.web.database import SchemaMismatch, open_read_only
@@ -64,13 +63,15 @@ def test_without_a_token_only_loopback_names_are_answered(sqlite_archive: WebArc
 
 def test_serve_refuses_an_address_off_loopback_without_a_token(tmp_path: Path) -> None:
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'archive.db'}")
-    engine = create_archive_engine(f"sqlite:///{tmp_path / 'archive.db'}")
-    ensure_schema(engine)
-    engine.dispose()
     result = run_cli("serve", "--listen", "0.0.0.0:8080", config=config, timeout=60)
     assert result.returncode == 2
     assert "refusing to listen on 0.0.0.0" in result.stderr
     assert "[serve] token" in result.stderr
+    # On loopback it gets as far as the database, which it will not create.
+    result = run_cli("serve", "--listen", "127.0.0.1:1", config=config, timeout=60)
+    assert result.returncode == 3
+    assert "does not exist" in result.stderr
+    assert not (tmp_path / "archive.db").exists()
 
 
 def test_the_archive_is_opened_read_only(engine, database_url: str) -> None:  # type: ignore[no-untyped-def]
