@@ -160,8 +160,8 @@ def script_in_a_stored_title_or_text_does_not_run(page: Any, sqlite_archive: Web
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto("/?q=tide")
-    assert page.locator("ol.hits a.title").inner_text().startswith("<script>")
     assert_no_script_ran(page)
+    assert page.locator("ol.hits a.title").inner_text().startswith("<script>")
     page.goto(f"/articles/{sqlite_archive.corpus.hostile}")
     assert page.locator("h1").inner_text().startswith("<script>window.__pwned")
     assert "onerror=" in page.locator("section.text").inner_text()
