@@ -23,7 +23,7 @@ from newsarchive.storage import Archive
 
 from . import api, pages
 from .database import open_read_only
-from .security import LOOPBACK_NAMES, TokenMiddleware
+from .security import LOOPBACK_NAMES, TokenMiddleware, host_header_name
 
 _PACKAGE = files("newsarchive.web")
 
@@ -90,6 +90,7 @@ def create_app(config: Config, engine: Engine | None = None) -> FastAPI:
         # web page whose host name is re-pointed at 127.0.0.1 (DNS rebinding) must not
         # read the archive through its visitor's browser.
         app.add_middleware(
-            TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_NAMES, config.serve.host]
+            TrustedHostMiddleware,
+            allowed_hosts=[*LOOPBACK_NAMES, host_header_name(config.serve.host)],
         )
     return app

@@ -12,8 +12,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 TOKEN_HEADER = "x-newsarchive-token"
 TOKEN_COOKIE = "newsarchive_token"
 TOKEN_PARAMETER = "token"
-LOOPBACK_NAMES = ["127.0.0.1", "localhost"]
-"""The Host names a tokenless server answers to."""
+LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"]
+"""The Host names a tokenless server answers to (besides its own listen address)."""
+
+
+def host_header_name(host: str) -> str:
+    """``host`` as a Host header spells it: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host
 
 
 class ListenRefused(ValueError):
