@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from newsarchive.config import load_config
+from newsarchive.config import ArchiveConfig, load_config
 from newsarchive.web import create_app
 from newsarchive.web.capture import safe_capture
 from newsarchive.web.database import SchemaMismatch, open_read_only
@@ -120,3 +120,17 @@ def test_the_capture_is_served_sandboxed(sqlite_archive: WebArchive) -> None:
         assert policy.startswith("sandbox;") and "default-src 'none'" in policy
         assert "script-src" not in policy
         assert client.get(f"/captures/{sqlite_archive.corpus.hostile}/1").status_code == 404
+
+
+def test_a_capture_whose_warc_file_is_gone_is_a_logged_404(
+    sqlite_archive: WebArchive, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    moved = sqlite_archive.config.model_copy(
+        update={"archive": ArchiveConfig(warc_dir=tmp_path / "empty")}
+    )
+    with TestClient(create_app(moved), base_url=LOOPBACK) as client:
+        response = client.get(f"/captures/{sqlite_archive.corpus.trade}/1")
+        assert response.status_code == 404
+        assert "the capture cannot be read" in response.text
+        assert client.get(f"/articles/{sqlite_archive.corpus.trade}").status_code == 200
+    assert f"capture of article {sqlite_archive.corpus.trade} version 1 unreadable" in caplog.text
