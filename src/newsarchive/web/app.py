@@ -79,9 +79,11 @@ def create_app(config: Config, engine: Engine | None = None) -> FastAPI:
         if request.url.path.startswith("/api/"):
             return await http_exception_handler(request, exc)
         return app.state.templates.TemplateResponse(
-            request, "error.html", {"status": exc.status_code, "detail": exc.detail},
+            request,
+            "error.html",
+            {"status": exc.status_code, "detail": exc.detail},
             status_code=exc.status_code,
-        )  # fmt: skip
+        )
 
     if config.serve.token:
         app.add_middleware(TokenMiddleware, token=config.serve.token)

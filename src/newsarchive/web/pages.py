@@ -71,19 +71,31 @@ def search_page(
     if q.strip():
         try:
             hits = archive.search(
-                q, source=source or None, language=language or None,
-                since=_day(since), until=_day(until, end=True), include_duplicates=duplicates,
-                removed=_REMOVED.get(removed), access=access or None, limit=PAGE_SIZE + 1,
+                q,
+                source=source or None,
+                language=language or None,
+                since=_day(since),
+                until=_day(until, end=True),
+                include_duplicates=duplicates,
+                removed=_REMOVED.get(removed),
+                access=access or None,
+                limit=PAGE_SIZE + 1,
                 offset=(page - 1) * PAGE_SIZE,
-            )  # fmt: skip
+            )
         except ValueError as exc:
             error = str(exc)
     with read_session(archive.engine) as session:
         sources = source_names(session)
     form = {
-        "q": q, "source": source, "language": language, "since": since, "until": until,
-        "duplicates": duplicates, "removed": removed, "access": access,
-    }  # fmt: skip
+        "q": q,
+        "source": source,
+        "language": language,
+        "since": since,
+        "until": until,
+        "duplicates": duplicates,
+        "removed": removed,
+        "access": access,
+    }
     return _render(
         request,
         "search.html",
