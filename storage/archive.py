@@ -53,9 +53,18 @@ class ArticleRecord:
     removed_at: datetime | None
     """When a re-fetch found the story taken down; None while it is up (storage.events)."""
     first_seen_at: datetime
+    published_at_source: str | None = None
+    """Where ``published_at`` came from (``json-ld``, ``meta``, …), when recorded."""
+    access: str | None = None
+    """``free``, ``paywalled`` or ``unknown``, when recorded."""
 
 
-_COLUMNS = (*EXPORT_COLUMNS, Article.first_seen_at)
+_COLUMNS = (
+    *EXPORT_COLUMNS,
+    Article.first_seen_at,
+    ArticleVersion.published_at_source,
+    ArticleVersion.access,
+)
 
 
 def _latest_articles():  # type: ignore[no-untyped-def]
@@ -115,9 +124,11 @@ class Archive:
         since: datetime | None = None,
         until: datetime | None = None,
         language: str | None = None,
+        after: int | None = None,
         batch_size: int = 1000,
     ) -> Iterator[ArticleRecord]:
-        """Articles (latest versions) in id order, streamed ``batch_size`` rows at a time.
+        """Articles (latest versions) in id order, streamed ``batch_size`` rows at a time;
+        ``after`` starts past that id (a page's last), so pages cost the same at any depth.
 
         ``since`` (inclusive) and ``until`` (exclusive) bound ``first_seen_at``, when
         the archive first stored the story: every article has one, unlike a
@@ -132,6 +143,8 @@ class Archive:
             stmt = stmt.where(Article.first_seen_at < until)
         if language is not None:
             stmt = stmt.where(ArticleVersion.language == language)
+        if after is not None:
+            stmt = stmt.where(Article.id > after)
         stmt = stmt.order_by(Article.id).execution_options(yield_per=batch_size)
         with read_session(self.engine) as session:
             for row in session.execute(stmt):
@@ -161,6 +174,8 @@ class Archive:
         limit: int = 20,
         include_duplicates: bool = False,
         removed: bool | None = None,
+        access: str | None = None,
+        offset: int = 0,
     ) -> list[SearchHit]:
         """Ranked full-text search (see :mod:`newsarchive.storage.search` for the syntax)."""
         with read_session(self.engine) as session:
@@ -174,6 +189,8 @@ class Archive:
                 limit=limit,
                 include_duplicates=include_duplicates,
                 removed=removed,
+                access=access,
+                offset=offset,
             )
 
     def duplicates(self, article_id: int) -> list[ArticleRecord]:

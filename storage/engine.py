@@ -71,7 +71,9 @@ def create_archive_engine(
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        # A read-only connection (mode=ro) cannot switch the file to WAL, and needs not:
+        # the journal mode is the file's, set by whoever writes it.
+        _configure_sqlite(engine, set_wal=parsed.query.get("mode") != "ro")
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
         own_args = kwargs.get("connect_args", {})
@@ -90,14 +92,15 @@ def _pg_connect_args(url: URL, timeouts: StatementTimeouts | None) -> dict[str, 
     return args
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, set_wal: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Hand transaction control to SQLAlchemy's "begin" event below; the
         # sqlite3 module's own would leave DDL (migrations) outside transactions.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if set_wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         # NORMAL is safe in WAL mode: a power cut may lose the last commits, never corrupt.

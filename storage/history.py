@@ -27,6 +27,15 @@ class VersionRecord:
     """Version of the extraction code that made ``text``; None if stored before it was kept."""
     title_changed: bool = False
     """The headline differs from the version before: sites rewrite headlines quietly."""
+    published_at: datetime | None = None
+    published_at_source: str | None = None
+    """Where ``published_at`` came from (``json-ld``, ``meta``, …), when recorded."""
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    access: str | None = None
+    """``free``, ``paywalled`` or ``unknown``, when recorded."""
+    has_capture: bool = False
+    """Whether the response it was extracted from was kept (WARC record or zlib copy)."""
 
 
 def article_history(session: Session, article_id: int) -> list[VersionRecord]:
@@ -43,6 +52,14 @@ def article_history(session: Session, article_id: int) -> list[VersionRecord]:
             ArticleVersion.text,
             ArticleVersion.crawl_run_id,
             ArticleVersion.extractor_version,
+            ArticleVersion.published_at,
+            ArticleVersion.published_at_source,
+            ArticleVersion.authors,
+            ArticleVersion.language,
+            ArticleVersion.access,
+            (ArticleVersion.warc_offset.is_not(None) | ArticleVersion.raw_html.is_not(None)).label(
+                "has_capture"
+            ),
         )
         .where(ArticleVersion.article_id == article_id)
         .order_by(ArticleVersion.version)
@@ -51,7 +68,12 @@ def article_history(session: Session, article_id: int) -> list[VersionRecord]:
     for row in rows:
         before = versions[-1].title if versions else None
         changed = bool(versions) and _headline(row.title) != _headline(before)
-        versions.append(VersionRecord(article_id, *row, title_changed=changed))
+        fields = {
+            **row._asdict(),
+            "authors": tuple(row.authors or ()),
+            "has_capture": bool(row.has_capture),
+        }
+        versions.append(VersionRecord(article_id=article_id, title_changed=changed, **fields))
     return versions
 
 

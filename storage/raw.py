@@ -57,6 +57,14 @@ def raw_response(
     LookupError when the article or version does not exist or nothing was kept, and
     WarcPathError (a LookupError) when its WARC file name leads outside ``warc_dir``.
     """
+    return archived_response(session, article_id, warc_dir, version).body
+
+
+def archived_response(
+    session: Session, article_id: int, warc_dir: Path | None, version: int | None = None
+) -> ArchivedResponse:
+    """The archived response of an article's version (latest by default), with its URL,
+    fetch time and declared charset; raises like :func:`raw_response`."""
     article = session.get(Article, article_id)
     if article is None:
         raise LookupError(f"no article with id {article_id}")
@@ -71,7 +79,24 @@ def raw_response(
     body = _body(stored, warc_dir)
     if body is None:
         raise LookupError(f"no raw response kept for article {article_id} version {number}")
-    return body
+    return _archived(stored, body)
+
+
+def _archived(version: ArticleVersion, body: bytes) -> ArchivedResponse:
+    return ArchivedResponse(
+        article_id=version.article_id,
+        source=version.article.source.name,
+        canonical_url=version.article.canonical_url,
+        url=version.url,
+        version=version.version,
+        fetched_at=version.fetched_at,
+        body=body,
+        declared_encoding=version.raw_encoding,
+        warc_file=version.warc_file,
+        warc_offset=version.warc_offset,
+        crawl_run_id=version.crawl_run_id,
+        extractor_version=version.extractor_version,
+    )
 
 
 def archived_responses(
@@ -110,18 +135,5 @@ def archived_responses(
             session.expunge_all()
             continue
         if body is not None:
-            yield ArchivedResponse(
-                article_id=version.article_id,
-                source=version.article.source.name,
-                canonical_url=version.article.canonical_url,
-                url=version.url,
-                version=version.version,
-                fetched_at=version.fetched_at,
-                body=body,
-                declared_encoding=version.raw_encoding,
-                warc_file=version.warc_file,
-                warc_offset=version.warc_offset,
-                crawl_run_id=version.crawl_run_id,
-                extractor_version=version.extractor_version,
-            )
+            yield _archived(version, body)
         session.expunge_all()  # keep the identity map small on big archives

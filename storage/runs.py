@@ -173,11 +173,15 @@ def finish_run(
         )
 
 
-def recent_runs(engine: Engine, *, source: str | None = None, limit: int = 20) -> list[RunRecord]:
-    """The latest runs, newest first."""
+def recent_runs(
+    engine: Engine, *, source: str | None = None, limit: int = 20, before: int | None = None
+) -> list[RunRecord]:
+    """The latest runs, newest first; ``before`` starts below that run id (a page's last)."""
     stmt = select(CrawlRun, Source.name).join(Source).order_by(CrawlRun.id.desc()).limit(limit)
     if source is not None:
         stmt = stmt.where(Source.name == source)
+    if before is not None:
+        stmt = stmt.where(CrawlRun.id < before)
     with read_session(engine) as session:
         return [_record(run, name) for run, name in session.execute(stmt)]
 

@@ -72,6 +72,8 @@ class SearchHit:
     """Higher is better; comparable only within one result list."""
     snippet: str
     """A passage of the text around the first match, terms marked ``[like this]``."""
+    removed_at: datetime | None = None
+    """When a re-fetch found the story taken down, None while it is up."""
 
 
 @dataclass(frozen=True)
@@ -126,13 +128,17 @@ def search_articles(
     limit: int = 20,
     include_duplicates: bool = False,
     removed: bool | None = None,
+    access: str | None = None,
+    offset: int = 0,
 ) -> list[SearchHit]:
-    """The ``limit`` best-ranked articles whose latest title+text match every term of ``query``.
+    """The ``limit`` best-ranked articles whose latest title+text match every term of ``query``,
+    after skipping the ``offset`` best.
 
     ``since``/``until`` bound the article's date (publication, else first seen),
     inclusive. Copies of other articles (``duplicate_of``) are left out unless
-    ``include_duplicates``. ``removed`` True keeps only stories found taken down, False only
-    those still up. ValueError for a query with no terms.
+    ``include_duplicates``; ``removed`` True keeps only stories found taken down,
+    False only those still up; ``access`` keeps those whose latest version was judged
+    so (``free``, ``paywalled``, ``unknown``). ValueError for a query with no terms.
     """
     terms = parse_query(query)
     if not terms:
@@ -159,6 +165,7 @@ def search_articles(
             Article.first_seen_at,
             ArticleVersion.language,
             ArticleVersion.text,
+            Article.removed_at,
             score.label("score"),
         )
         .select_from(search)
@@ -177,11 +184,13 @@ def search_articles(
         stmt = stmt.where(date <= until)
     if not include_duplicates:
         stmt = stmt.where(Article.duplicate_of.is_(None))
+    if access is not None:
+        stmt = stmt.where(ArticleVersion.access == access)
     if removed is not None:
-        stmt = stmt.where(
-            Article.removed_at.is_not(None) if removed else Article.removed_at.is_(None)
-        )
-    stmt = stmt.order_by(literal_column("score").desc(), date.desc(), Article.id).limit(limit)
+        taken_down = Article.removed_at.is_not(None)
+        stmt = stmt.where(taken_down if removed else ~taken_down)
+    stmt = stmt.order_by(literal_column("score").desc(), date.desc(), Article.id)
+    stmt = stmt.limit(limit).offset(offset)
 
     hits = []
     for row in session.execute(stmt):
@@ -197,6 +206,7 @@ def search_articles(
                 language=row.language,
                 score=float(row.score or 0.0),
                 snippet=snippet(row.text, [t.text for t in terms]),
+                removed_at=row.removed_at,
             )
         )
     return hits

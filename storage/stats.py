@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import ColumnElement, Engine, func, select, text
 from sqlalchemy.orm import Session
@@ -47,6 +49,25 @@ def utc_day(session: Session, column: Any) -> ColumnElement[Any]:
     return func.date(column)  # SQLite stores UTC as text: its first 10 characters
 
 
+def articles_per_day(
+    session: Session, *, source: str | None = None, since: datetime | None = None
+) -> dict[str, int]:
+    """``YYYY-MM-DD`` (UTC day of ``first_seen_at``) → articles first seen that day, oldest
+    first; only ``source``'s and those seen at or after ``since`` when given."""
+    day = utc_day(session, Article.first_seen_at)
+    stmt = select(day, func.count(Article.id)).group_by(day).order_by(day)
+    if source is not None:
+        stmt = stmt.join(Source, Source.id == Article.source_id).where(Source.name == source)
+    if since is not None:
+        stmt = stmt.where(Article.first_seen_at >= since)
+    return {str(d): n for d, n in session.execute(stmt)}
+
+
+def source_names(session: Session) -> list[str]:
+    """Every source the archive knows (configured or not any more), by name."""
+    return list(session.scalars(select(Source.name).order_by(Source.name)))
+
+
 def archive_stats(engine: Engine, warc_dir: Path | None = None) -> ArchiveStats:
     """Count the archive in one read transaction, and measure it on disk."""
     with read_session(engine) as session:
@@ -64,13 +85,7 @@ def archive_stats(engine: Engine, warc_dir: Path | None = None) -> ArchiveStats:
                 .order_by(Source.name)
             ).all()
         )
-        day = utc_day(session, Article.first_seen_at)
-        per_day = {
-            str(d): n
-            for d, n in session.execute(
-                select(day, func.count(Article.id)).group_by(day).order_by(day)
-            )
-        }
+        per_day = articles_per_day(session)
         language = func.coalesce(ArticleVersion.language, "unknown")
         per_language = dict(
             session.execute(
@@ -101,6 +116,8 @@ def _database_bytes(session: Session, engine: Engine) -> int | None:
     database = engine.url.database
     if not database or database == ":memory:" or database.startswith("file::memory:"):
         return None
+    if database.startswith("file:"):  # a URI filename, e.g. opened read-only (mode=ro)
+        database = unquote(database.removeprefix("file:"))
     path = Path(database)
     # In WAL mode recent commits live in the -wal file until a checkpoint.
     return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())

@@ -277,15 +277,25 @@ class ArchiveConfig(_Strict):
 
 def _listen_address(value: str) -> str:
     host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"expected HOST:PORT such as '127.0.0.1:9410', got {value!r}")
+        raise ValueError(f"expected HOST:PORT, e.g. 127.0.0.1:9410, got {value!r}")
     return value
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (IPv6 hosts in brackets) as the host and the port number."""
+    host, _, port = value.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+ListenAddress = Annotated[str, AfterValidator(_listen_address)]
 
 
 class MetricsConfig(_Strict):
     """Prometheus ``/metrics`` of the daemon and workers, and the source health thresholds."""
 
-    listen: Annotated[str, AfterValidator(_listen_address)] | None = None
+    listen: ListenAddress | None = None
     """``HOST:PORT`` to serve ``/metrics`` on (e.g. ``127.0.0.1:9410``); None serves none."""
     silent_after_intervals: float = Field(default=4.0, gt=1)
     """A source is silent after this many of its usual intervals between new stories."""
@@ -298,12 +308,29 @@ class MetricsConfig(_Strict):
     @property
     def host(self) -> str:
         assert self.listen is not None
-        return self.listen.rpartition(":")[0].strip("[]")
+        return split_listen(self.listen)[0]
 
     @property
     def port(self) -> int:
         assert self.listen is not None
-        return int(self.listen.rpartition(":")[2])
+        return split_listen(self.listen)[1]
+
+
+class ServeConfig(_Strict):
+    """``newsarchive serve``: where the web UI listens and the token it may require."""
+
+    listen: ListenAddress = "127.0.0.1:8080"
+    """HOST:PORT; a host other than loopback is refused unless ``token`` is set."""
+    token: str | None = Field(default=None, min_length=16)
+    """When set, every request must carry it (header or ``?token=``)."""
+
+    @property
+    def host(self) -> str:
+        return split_listen(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return split_listen(self.listen)[1]
 
 
 class Config(_Strict):
@@ -312,6 +339,7 @@ class Config(_Strict):
     daemon: DaemonConfig = DaemonConfig()
     archive: ArchiveConfig = ArchiveConfig()
     metrics: MetricsConfig = MetricsConfig()
+    serve: ServeConfig = ServeConfig()
     scrapy: dict[str, Any] = {}
     dedupe: DedupeConfig = DedupeConfig()
     recrawl: list[RecrawlRule] = list(DEFAULT_RECRAWL)

@@ -92,6 +92,7 @@ COMMANDS: dict[str, Command] = {
             "raw",
             "print the HTTP response body an article version was extracted from, as served",
         ),
+        Command("serve", "serve the archive read-only: web UI and JSON API (/api)"),
         Command(
             "reprocess",
             "re-run today's extraction and dedupe over archived responses (no fetching)",
