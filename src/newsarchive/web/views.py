@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from newsarchive.config import Config
-from newsarchive.scheduler.status import source_statuses
 from newsarchive.storage import Archive, ArticleRecord, read_session
 from newsarchive.storage.events import EventRecord, article_events
+from newsarchive.storage.health import HealthFlag, source_health
 from newsarchive.storage.history import VersionRecord
 from newsarchive.storage.near_duplicates import ClusterMember, iter_clusters
 from newsarchive.storage.runs import RunRecord, articles_per_source, recent_runs
@@ -23,28 +23,11 @@ from newsarchive.storage.stats import articles_per_day, source_names
 from newsarchive.textdiff import word_diff
 
 
-@dataclass(frozen=True)
-class HealthFlag:
-    check: str
-    reason: str
-
-
 def source_flags(config: Config, engine: Engine) -> dict[str, list[HealthFlag]]:
-    """Health flags per configured source.
-
-    Today's rule from ``newsarchive status`` (failing, degraded); the one place to
-    switch to ``storage.health.source_health`` when it lands.
-    """
-    flags: dict[str, list[HealthFlag]] = {}
-    for status in source_statuses(config, engine):
-        found = []
-        if status.failing:
-            found.append(HealthFlag("failing", f"{status.failures} failed runs in a row"))
-        if status.degraded and status.last_run is not None:
-            reason = f"last run lost {status.last_run.store_errors} stories (not stored)"
-            found.append(HealthFlag("degraded", reason))
-        flags[status.source] = found
-    return flags
+    """Health flags per configured source, as ``newsarchive status`` and ``/metrics`` report
+    them (silent, coverage drop, blocked, failing)."""
+    with read_session(engine) as session:
+        return {health.source: health.flags for health in source_health(session, config)}
 
 
 @dataclass(frozen=True)
