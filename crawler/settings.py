@@ -166,7 +166,7 @@ def scrapy_defaults() -> dict[str, object]:
     stack): most of the time a command like ``newsarchive runs`` would take. So
     unless Scrapy is loaded already, the module's source is read instead: each
     top-level assignment is a setting, its value the literal it is assigned, or
-    None (any type accepted) where it is computed.
+    None (any type accepted) where it is computed, except that an f-string is a string.
     """
     loaded = sys.modules.get("scrapy.settings.default_settings")
     if loaded is not None:
@@ -181,6 +181,9 @@ def scrapy_defaults() -> dict[str, object]:
             targets = [node.target]
         for target in targets:
             if isinstance(target, ast.Name) and target.id.isupper():
+                if isinstance(node.value, ast.JoinedStr):  # USER_AGENT = f"Scrapy/{...}"
+                    defaults[target.id] = ""
+                    continue
                 try:
                     defaults[target.id] = ast.literal_eval(node.value)  # type: ignore[arg-type]
                 except (ValueError, TypeError, SyntaxError):
