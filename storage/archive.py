@@ -50,6 +50,12 @@ class ArticleRecord:
     version: int
     fetched_at: datetime
     """When the latest version was fetched."""
+    published_at_source: str | None
+    """Where ``published_at`` came from: ``json-ld``, ``meta``, ``time-element``, ``url``,
+    ``text``, ``feed``, ``sitemap``, or ``first-seen`` (nothing dated it; ``published_at``
+    is None). None for versions stored before this was recorded."""
+    access: str | None
+    """``free``, ``paywalled`` or ``unknown``; None for versions stored before it was recorded."""
     first_seen_at: datetime
 
 
@@ -113,13 +119,15 @@ class Archive:
         since: datetime | None = None,
         until: datetime | None = None,
         language: str | None = None,
+        access: str | None = None,
         batch_size: int = 1000,
     ) -> Iterator[ArticleRecord]:
         """Articles (latest versions) in id order, streamed ``batch_size`` rows at a time.
 
         ``since`` (inclusive) and ``until`` (exclusive) bound ``first_seen_at``, when
         the archive first stored the story: every article has one, unlike a
-        publication date. Datetimes must be timezone-aware.
+        publication date. Datetimes must be timezone-aware. ``access`` keeps the stories
+        that are ``free``, ``paywalled`` or ``unknown``.
         """
         stmt = _latest_articles()
         if source is not None:
@@ -130,6 +138,8 @@ class Archive:
             stmt = stmt.where(Article.first_seen_at < until)
         if language is not None:
             stmt = stmt.where(ArticleVersion.language == language)
+        if access is not None:
+            stmt = stmt.where(ArticleVersion.access == access)
         stmt = stmt.order_by(Article.id).execution_options(yield_per=batch_size)
         with read_session(self.engine) as session:
             for row in session.execute(stmt):
@@ -156,6 +166,7 @@ class Archive:
         since: datetime | None = None,
         until: datetime | None = None,
         language: str | None = None,
+        access: str | None = None,
         limit: int = 20,
         include_duplicates: bool = False,
     ) -> list[SearchHit]:
@@ -168,6 +179,7 @@ class Archive:
                 since=since,
                 until=until,
                 language=language,
+                access=access,
                 limit=limit,
                 include_duplicates=include_duplicates,
             )

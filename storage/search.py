@@ -123,13 +123,15 @@ def search_articles(
     since: datetime | None = None,
     until: datetime | None = None,
     language: str | None = None,
+    access: str | None = None,
     limit: int = 20,
     include_duplicates: bool = False,
 ) -> list[SearchHit]:
     """The ``limit`` best-ranked articles whose latest title+text match every term of ``query``.
 
     ``since``/``until`` bound the article's date (publication, else first seen),
-    inclusive. Copies of other articles (``duplicate_of``) are left out unless
+    inclusive; ``access`` keeps stories that are ``free``, ``paywalled`` or ``unknown``.
+    Copies of other articles (``duplicate_of``) are left out unless
     ``include_duplicates``. ValueError for a query with no terms.
     """
     terms = parse_query(query)
@@ -169,6 +171,8 @@ def search_articles(
         stmt = stmt.where(Source.name == source)
     if language is not None:
         stmt = stmt.where(ArticleVersion.language == language)
+    if access is not None:
+        stmt = stmt.where(ArticleVersion.access == access)
     if since is not None:
         stmt = stmt.where(date >= since)
     if until is not None:

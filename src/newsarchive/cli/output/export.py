@@ -66,6 +66,8 @@ def write_parquet(records: Iterable[dict[str, Any]], path: Path) -> int:
             ("duplicate_of", pa.int64()),
             ("version", pa.int32()),
             ("fetched_at", utc),
+            ("published_at_source", pa.string()),
+            ("access", pa.string()),
         ]
     )
     assert schema.names == list(EXPORT_FIELDS)
