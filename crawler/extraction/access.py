@@ -35,6 +35,10 @@ _PAYWALL_MARKER_RE = re.compile(
     r"|订阅|订户|付费阅读|会员专享|开通会员|購読|有料会員",
     re.IGNORECASE,
 )
+# "Subscribe to our newsletter" closes many a free story.
+_NEWSLETTER_RE = re.compile(
+    r"newsletter|mailing list|рассылк|biuletyn|ενημερωτικό δελτίο|邮件列表|电子报", re.IGNORECASE
+)
 
 
 def _flag(value: Any) -> bool | None:
@@ -77,7 +81,10 @@ def teaser_behind_paywall(text: str) -> bool:
     text = text.strip()
     if not text or len(text) > TEASER_MAX_CHARS:
         return False
-    return _PAYWALL_MARKER_RE.search(text[-_MARKER_TAIL_CHARS:]) is not None
+    return any(
+        _PAYWALL_MARKER_RE.search(line) and not _NEWSLETTER_RE.search(line)
+        for line in text[-_MARKER_TAIL_CHARS:].splitlines()
+    )
 
 
 def find_access(ld_objs: list[dict[str, Any]], texts: list[str]) -> Access:

@@ -239,10 +239,21 @@ _LABELLED_RE = re.compile(
     rf"|[（(](?:[{HAN_IDEOGRAPHS}]{{0,4}}记者)?\s*({_ZH_NAMES})\s*[{HAN_IDEOGRAPHS}]{{0,6}}报道\s*[）)]"
     r"|作者\s*[:：]?\s*[\[【]\s*([^\s\]】]{2,12})\s*[\]】]"
     r"|(?:发布时间|发表时间)[^|]{0,40}?\bby\s+([\w.-]{2,30})"
-    r"|(?:автор|текст|autor|tekst|συντάκτης|συντάκτρια|του|της)\s*[:：]\s*"
-    r"([^\W\d_][\w.-]+(?:\s+[^\W\d_][\w.-]+){0,2})",
+    r"|(?:автор|текст|autor|tekst|συντάκτης|συντάκτρια)\s*[:：]\s*"
+    r"([^\W\d_][\w.-]+(?:\s+[^\W\d_][\w.-]+)?)",
     re.IGNORECASE,
 )
+
+
+def _capitalised_words(words: str) -> str:
+    # The page text runs on past the name ("Автор: Иван Петров Власти города…"):
+    # a name is its first two capitalised words (given name and surname).
+    name: list[str] = []
+    for word in words.split()[:2]:
+        if not word[0].isupper():
+            break
+        name.append(word)
+    return " ".join(name)
 
 
 def labelled_byline(page: str) -> list[str]:
@@ -254,7 +265,7 @@ def labelled_byline(page: str) -> list[str]:
             names = _zh_names(zh_run or bracketed or signed, marked=False)
         else:
             # A user name ("作者[太小心]", "by duscha") is whatever the site shows.
-            names = [handle or by or other]
+            names = [handle or by or _capitalised_words(other)]
         names = clean_authors(names)
         if names:
             return names

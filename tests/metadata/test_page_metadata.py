@@ -1,0 +1,86 @@
+"""Dates, authors, where the date came from, and access, read from whole pages.
+
+Fundus style: ``tests/fixtures/metadata/<case>.html`` is a page as a server
+sends it (its own encoding), and ``<case>.json`` beside it holds the inputs and
+the metadata a reader of that page would write down, by hand, not regenerated
+from the extractor. The pages are in Chinese, Russian, Polish, Greek and English.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newsarchive.crawler.extraction import Access, extract_article
+from newsarchive.crawler.extraction.access import declared_access, teaser_behind_paywall
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "metadata"
+CASES = sorted(FIXTURES.glob("*.json"))
+
+
+def test_cases_cover_five_languages() -> None:
+    assert {path.name[:2] for path in CASES} == {"zh", "ru", "pl", "el", "en"}
+
+
+@pytest.mark.parametrize("case_path", CASES, ids=lambda p: p.stem)
+def test_page_metadata(case_path: Path) -> None:
+    case = json.loads(case_path.read_text(encoding="utf-8"))
+    html = case_path.with_suffix(".html").read_bytes()
+
+    result = extract_article(html, case["url"], declared_encoding=case["declared_encoding"])
+
+    assert result.text, "the story itself must be extracted"
+    actual = {
+        "authors": result.authors,
+        "published_at": result.published_at.isoformat() if result.published_at else None,
+        "published_at_source": result.published_at_source,
+        "access": result.access,
+    }
+    assert actual == case["expected"]
+
+
+@pytest.mark.parametrize(
+    ("objects", "expected"),
+    [
+        ([{"@type": "NewsArticle", "isAccessibleForFree": False}], Access.PAYWALLED),
+        ([{"@type": "NewsArticle", "isAccessibleForFree": "false"}], Access.PAYWALLED),
+        (
+            [{"@type": "NewsArticle", "isAccessibleForFree": "https://schema.org/False"}],
+            Access.PAYWALLED,
+        ),
+        # The article calls itself free, but a part of it is hidden: that is a paywall.
+        (
+            [
+                {
+                    "@type": "NewsArticle",
+                    "isAccessibleForFree": "True",
+                    "hasPart": [{"@type": "WebPageElement", "isAccessibleForFree": False}],
+                }
+            ],
+            Access.PAYWALLED,
+        ),
+        ([{"@type": "WebPage", "isAccessibleForFree": True}], Access.FREE),
+        ([{"@type": "NewsArticle", "isAccessibleForFree": "maybe"}], None),
+        ([{"@type": "NewsArticle"}], None),
+    ],
+)
+def test_json_ld_access_declarations(objects: list[dict], expected: Access | None) -> None:
+    assert declared_access(objects) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "paywalled"),
+    [
+        ("Первый абзац статьи о набережной.\nОформите подписку, чтобы читать дальше.", True),
+        ("Pierwszy akapit artykułu.\nTreść dostępna dla subskrybentów. Wykup prenumeratę.", True),
+        ("Η πρώτη παράγραφος.\nΓια να συνεχίσετε, γίνετε συνδρομητής.", True),
+        ("第一段内容。\n订阅后阅读全文", True),
+        ("A short brief with no call to action at its end.", False),
+        # Asking to subscribe at the start is a banner, not a teaser's end.
+        ("Subscribe now!\n" + "A long and complete story paragraph. " * 10, False),
+    ],
+)
+def test_paywall_teaser_rule(text: str, paywalled: bool) -> None:
+    assert teaser_behind_paywall(text) is paywalled
