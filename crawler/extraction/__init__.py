@@ -148,7 +148,7 @@ def _extract(
     )
     modified = stated_modified(tree, metas, ld_objs)
     # Bylines live in elements the pruning below may drop, so read them first.
-    authors = find_authors(tree, metas, ld_objs, window, page)
+    authors = find_authors(tree, metas, ld_objs, window)
     top_image = find_top_image(tree, metas, ld_objs, url)
     section = find_section(metas, ld_objs)
     tags = find_tags(tree, metas, ld_objs)

@@ -201,7 +201,6 @@ def find_authors(
     metas: dict[str, str],
     ld_objs: list[dict[str, Any]],
     window: str,
-    page: str = "",
 ) -> list[str]:
     candidates: list[list[str]] = [_ld_authors(ld_objs)]
     meta_names = [
@@ -221,7 +220,6 @@ def find_authors(
             dom.append(text)
     candidates.append(dom)
     candidates.append(zh_byline(window))
-    candidates.append(labelled_byline(page))
     for group in candidates:
         cleaned = clean_authors(group)
         if cleaned:
@@ -276,11 +274,14 @@ _BLOG_OWNER_RE = re.compile(r"\s*([^\s\[\]]{2,12})的(?:博客|BLOG|blog|专栏)
 
 
 def signed_authors(text: str, page: str = "", title: str | None = None) -> list[str]:
-    """Authors named in the story text, or failing that the blog's owner or the name
-    line under the headline."""
+    """Authors named in the story text, or failing that behind a byline label anywhere
+    on the page, the blog's owner, or the name line under the headline."""
     # Chinese papers often sign at the end: "…（记者 张三）".
     found = clean_authors(zh_byline(text[:200], text[-200:]) or zh_signature(text))
     if found or not page:
+        return found
+    found = labelled_byline(page)
+    if found:
         return found
     # A blog page is its owner's: "bjreader的博客".
     owner = _BLOG_OWNER_RE.match(title or "")

@@ -260,10 +260,18 @@ def _numeric_dates(text: str) -> list[tuple[int, datetime]]:
     ]
 
 
-def text_date(window: str) -> datetime | None:
-    """The first date printed in ``window``: numeric, CJK or with a month name."""
-    found = _numeric_dates(window) + _word_dates(window)
+def _first(found: list[tuple[int, datetime]]) -> datetime | None:
     return min(found, key=lambda pair: pair[0])[1] if found else None
+
+
+def text_date(window: str) -> datetime | None:
+    """The first numeric or CJK date printed in ``window`` (2023-05-12, 2023年5月12日)."""
+    return _first(_numeric_dates(window))
+
+
+def word_date(window: str) -> datetime | None:
+    """The first date with a month name in ``window`` (5 марта 2017, March 5, 2017)."""
+    return _first(_word_dates(window))
 
 
 def _slash_date(text: str) -> datetime | None:
@@ -283,10 +291,7 @@ def labelled_date(page_text: str) -> datetime | None:
         rest = page_text[label.end() : label.end() + 60].lstrip(" :：\u3000\t|-")
         dt = _slash_date(rest)
         if dt is None:
-            found = [
-                (pos, value) for pos, value in _numeric_dates(rest) + _word_dates(rest) if pos <= 4
-            ]
-            dt = min(found, key=lambda pair: pair[0])[1] if found else None
+            dt = _first([(p, v) for p, v in _numeric_dates(rest) + _word_dates(rest) if p <= 4])
         if dt is not None:
             return dt
     return None
@@ -365,15 +370,20 @@ def stated_published(
 def heuristic_published(
     tree: HtmlElement, metas: dict[str, str], window: str, page_text: str, url: str | None
 ) -> Dated | None:
-    """A publication date the page prints rather than declares: a labelled date
-    ("发布时间：", "Опубликовано"), the first date under the headline, or htmldate's guess."""
-    # Under the headline first: a label further down may be a comment's ("发表时间").
-    dt = labelled_date(window) or text_date(window) or labelled_date(page_text)
+    """A publication date the page prints rather than declares, most telling first:
+    a labelled date under the headline ("发布时间：", "Опубликовано"), a numeric date
+    there, htmldate's reading of the page, a date with a month name under the
+    headline, a labelled date anywhere."""
+    # A month-name date under the headline waits for htmldate: on English pages
+    # it is as often a photo caption's or an archive banner's ("May 18, 2010").
+    # A label further down may be a comment's ("发表时间"), so it comes last.
+    dt = labelled_date(window) or text_date(window)
     if dt is not None:
         return Dated(dt, DateSource.TEXT)
     dt = fallback_date(tree, url)
     if dt is None:
-        return None
+        dt = word_date(window) or labelled_date(page_text)
+        return Dated(dt, DateSource.TEXT) if dt is not None else None
     # htmldate does not say where it looked; name the evidence it must have used.
     on_url = url_date(url)
     if on_url is not None and on_url.date() == dt.date():
