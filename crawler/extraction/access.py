@@ -28,16 +28,23 @@ class Access(StrEnum):
 TEASER_MAX_CHARS = 1500
 # How much of the end of the text the marker must be in.
 _MARKER_TAIL_CHARS = 300
+# What a paywall says, as phrases: a bare "subscribe" ends many a free post
+# ("subscribe to the RSS feed", "… to our newsletter").
 _PAYWALL_MARKER_RE = re.compile(
-    r"subscribe|subscription|subscribers? only|already a subscriber|to continue reading"
-    r"|abonnement|abonnier|abonnez|abonuj|prenumerat|subskrypc|dla subskrybentów"
-    r"|подписк|подпишитесь|оформите подписку|συνδρομ|εγγραφείτε"
-    r"|订阅|订户|付费阅读|会员专享|开通会员|購読|有料会員",
+    r"subscribe (?:now )?(?:to|and) (?:continue|read|keep reading|unlock|get full access)"
+    r"|subscribers? only|for subscribers|subscriber exclusive|already a subscriber"
+    r"|to continue reading|subscription (?:is )?required|sign in to read|log in to read"
+    r"|abonnieren sie|für abonnenten|abonnez-vous|réservé aux abonnés"
+    r"|dla (?:prenumeratorów|subskrybentów)|wykup (?:prenumeratę|subskrypcję|dostęp)"
+    r"|treść płatna|оформите подписку|по подписке|только для подписчиков|платный материал"
+    r"|συνδρομητ|订阅后|订阅会员|付费阅读|会员专享|开通会员|购买后阅读|有料会員|購読",
     re.IGNORECASE,
 )
 # "Subscribe to our newsletter" closes many a free story.
-_NEWSLETTER_RE = re.compile(
-    r"newsletter|mailing list|рассылк|biuletyn|ενημερωτικό δελτίο|邮件列表|电子报", re.IGNORECASE
+_NOT_PAYWALL_RE = re.compile(
+    r"newsletter|mailing list|\brss\b|\batom\b|\bfeed\b|podcast|e-?mail|рассылк|biuletyn"
+    r"|ενημερωτικό δελτίο|邮件列表|电子报",
+    re.IGNORECASE,
 )
 
 
@@ -82,7 +89,7 @@ def teaser_behind_paywall(text: str) -> bool:
     if not text or len(text) > TEASER_MAX_CHARS:
         return False
     return any(
-        _PAYWALL_MARKER_RE.search(line) and not _NEWSLETTER_RE.search(line)
+        _PAYWALL_MARKER_RE.search(line) and not _NOT_PAYWALL_RE.search(line)
         for line in text[-_MARKER_TAIL_CHARS:].splitlines()
     )
 

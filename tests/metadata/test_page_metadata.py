@@ -78,6 +78,7 @@ def test_json_ld_access_declarations(objects: list[dict], expected: Access | Non
         ("Η πρώτη παράγραφος.\nΓια να συνεχίσετε, γίνετε συνδρομητής.", True),
         ("第一段内容。\n订阅后阅读全文", True),
         ("A short brief with no call to action at its end.", False),
+        ("A short post about a gadget.\nTo see new ones, subscribe to the RSS feed.", False),
         # Asking to subscribe at the start is a banner, not a teaser's end.
         ("Subscribe now!\n" + "A long and complete story paragraph. " * 10, False),
     ],
