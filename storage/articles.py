@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from newsarchive.similarity import normalised_text
@@ -223,7 +223,7 @@ def _compressed_raw(fetched: FetchedArticle) -> bytes | None:
     return zlib.compress(fetched.raw_html, 6)
 
 
-def _latest(session: Session, article: Article) -> Any:
+def _latest(session: Session, article: Article) -> Row[tuple[str, datetime | None, str | None]]:
     return session.execute(
         select(ArticleVersion.text, ArticleVersion.published_at, ArticleVersion.published_at_source)
         .join(Article, latest_version())
@@ -238,22 +238,28 @@ _TEASER_EXTRA_LINES = 2
 
 
 def is_teaser_of(teaser: str, full: str) -> bool:
-    """Whether ``teaser`` is the opening of ``full`` cut short (what a paywall serves).
+    """Whether ``teaser`` is ``full`` cut short (what a paywall serves in its place).
 
     Its lines, but for up to two of its own at the end (the paywall's call to
-    subscribe), are the first lines of ``full``; its last shared line may be cut
-    mid-paragraph. Compared after normalisation, so spacing and case do not matter.
+    subscribe), are lines of ``full`` in the same order, the opening usually; its
+    last shared line may be cut mid-paragraph. It must be shorter than ``full``.
+    Compared after normalisation, so spacing, punctuation and case do not matter.
     """
     kept = [normalised_text(line) for line in teaser.splitlines() if line.strip()]
     story = [normalised_text(line) for line in full.splitlines() if line.strip()]
     if not kept or sum(map(len, kept)) >= sum(map(len, story)):
         return False
     for extra in range(min(_TEASER_EXTRA_LINES, len(kept) - 1) + 1):
-        opening = kept[: len(kept) - extra]
-        if len(opening) > len(story):
-            continue
-        *whole, last = opening
-        if whole == story[: len(whole)] and last and story[len(whole)].startswith(last):
+        if extra and kept[-extra] in story:
+            break  # a line of the story is not the paywall's own
+        *whole, last = kept[: len(kept) - extra]
+        rest = iter(story)
+        # ``in`` on the iterator consumes it: each line must come after the one before.
+        if (
+            last
+            and all(line in rest for line in whole)
+            and any(later.startswith(last) for later in rest)
+        ):
             return True
     return False
 

@@ -90,8 +90,8 @@ class Extraction:
     tags: list[str] = field(default_factory=list)
     """Keywords the site tagged the story with (``article:tag``, ``keywords``)."""
     access: Access = Access.UNKNOWN
-    """Free, behind a paywall (JSON-LD ``isAccessibleForFree``, or a teaser ending in
-    "subscribe"), or not known."""
+    """Free, behind a paywall (JSON-LD ``isAccessibleForFree``, or a short text ending in
+    a paywall's words), or not known (:mod:`.access`)."""
     extractor_version: str = EXTRACTOR_VERSION
     """:data:`EXTRACTOR_VERSION` of the code that produced this extraction."""
     blocks: frozenset[int] = field(default_factory=frozenset, repr=False, compare=False)

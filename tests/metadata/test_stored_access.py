@@ -6,6 +6,7 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from newsarchive.storage import (
@@ -18,6 +19,7 @@ from newsarchive.storage import (
     save_article,
     write_session,
 )
+from newsarchive.storage.articles import is_teaser_of
 from newsarchive.storage.models import Article, ArticleVersion
 from newsarchive.storage.search import search_articles
 from tests.cli_process import run_cli
@@ -171,3 +173,23 @@ def test_cli_export_prints_access_and_date_source(sqlite_url: str) -> None:
     assert [(r["url"], r["access"], r["published_at_source"]) for r in records] == [
         (f"{URL}-2", "paywalled", "sitemap")
     ]
+
+
+FIRST, SECOND, THIRD, FOURTH = FULL.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("teaser", "is_teaser"),
+    [
+        (TEASER, True),
+        # Lines of the story in its order, not only its opening: a standfirst and a paragraph.
+        (f"{FIRST}\n{THIRD}\nAlready a subscriber? Log in.", True),
+        (f"{FIRST.upper()}\n{SECOND}", True),
+        (FULL, False),
+        (f"{THIRD}\n{FIRST}", False),
+        (f"{FIRST}\nThe mayor resigned.\n{SECOND}", False),
+        (f"{FIRST}\nSubscribe.\nLog in.\nRegister.", False),
+    ],
+)
+def test_what_counts_as_a_teaser_of_the_stored_text(teaser: str, is_teaser: bool) -> None:
+    assert is_teaser_of(teaser, FULL) is is_teaser
