@@ -9,12 +9,14 @@ from the extractor. The pages are in Chinese, Russian, Polish, Greek and English
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from newsarchive.crawler.extraction import Access, extract_article
 from newsarchive.crawler.extraction.access import declared_access, teaser_behind_paywall
+from newsarchive.crawler.extraction.dates import labelled_date
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "metadata"
 CASES = sorted(FIXTURES.glob("*.json"))
@@ -85,3 +87,23 @@ def test_json_ld_access_declarations(objects: list[dict], expected: Access | Non
 )
 def test_paywall_teaser_rule(text: str, paywalled: bool) -> None:
     assert teaser_behind_paywall(text) is paywalled
+
+
+@pytest.mark.parametrize(
+    ("printed", "expected"),
+    [
+        ("Опубликовано: 5 марта 2017 года в 10:20", datetime(2017, 3, 5, 10, 20)),
+        ("Opublikowano: 5 marca 2017 r., godz. 10:20", datetime(2017, 3, 5, 10, 20)),
+        ("Δημοσιεύθηκε: 12 ΜΑΪΟΥ 2020 - 14:35", datetime(2020, 5, 12, 14, 35)),
+        ("Published: March 5, 2017 at 10:20", datetime(2017, 3, 5, 10, 20)),
+        ("发布日期： 9/17/2004 5:54:13 PM", datetime(2004, 9, 17, 17, 54)),
+        ("日期：2017-03-05 来源：新华网", datetime(2017, 3, 5)),
+        # Not the publication: when the story was updated, or a document drafted.
+        ("更新时间：2017-03-05", None),
+        ("成文日期：2022年01月27日", None),
+        ("Posted by Jane Doe in Harbour news", None),
+    ],
+)
+def test_labelled_dates(printed: str, expected: datetime | None) -> None:
+    found = labelled_date(f"Harbour news {printed} The council met on Monday.")
+    assert found == (expected.replace(tzinfo=UTC) if expected else None)
