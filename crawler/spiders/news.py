@@ -5,9 +5,10 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+import time
 import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -321,8 +322,9 @@ def _entry_date(entry: Any) -> datetime | None:
         dt = parse_date(entry.get(key))
         if dt is None and entry.get(f"{key}_parsed"):
             # feedparser normalised a date our parser could not read (e.g. RFC 822
-            # with an obsolete zone name) to a UTC struct_time.
-            dt = datetime(*entry[f"{key}_parsed"][:6], tzinfo=UTC)
+            # with an obsolete zone name) to a UTC struct_time; read it the same way,
+            # so the same sanity bounds apply.
+            dt = parse_date(time.strftime("%Y-%m-%dT%H:%M:%S+00:00", entry[f"{key}_parsed"]))
         if dt is not None:
             return dt
     return None

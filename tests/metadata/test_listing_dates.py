@@ -28,6 +28,9 @@ RSS = f"""<?xml version="1.0" encoding="utf-8"?>
 <item><title>Printed date</title><link>{BASE}/news/naberezhnaya</link>
   <pubDate>Mon, 06 Mar 2017 08:00:00 GMT</pubDate></item>
 <item><title>No date at all</title><link>{BASE}/news/no-date</link></item>
+<item><title>Bad date</title><link>{BASE}/news/bad-date</link><pubDate>soon</pubDate></item>
+<item><title>Future date</title><link>{BASE}/news/future</link>
+  <pubDate>Sun, 05 Mar 2099 10:20:00 GMT</pubDate></item>
 </channel></rss>""".encode()
 
 ATOM = f"""<?xml version="1.0" encoding="utf-8"?>
@@ -75,6 +78,9 @@ def test_feed_dates_travel_with_their_requests() -> None:
         f"{BASE}/news/market-reopens": (datetime(2017, 3, 5, 2, 20, tzinfo=UTC), "feed"),
         f"{BASE}/news/naberezhnaya": (datetime(2017, 3, 6, 8, 0, tzinfo=UTC), "feed"),
         f"{BASE}/news/no-date": (None, None),
+        # A date that cannot be read, or lies in the future, dates nothing.
+        f"{BASE}/news/bad-date": (None, None),
+        f"{BASE}/news/future": (None, None),
     }
     # An Atom entry without <published> is dated by its <updated>.
     assert listed(atom) == {
