@@ -156,8 +156,8 @@ def stored_article(
         title=extraction.title,
         authors=list(extraction.authors),
         published_at=extraction.published_at,
-        published_at_source=extraction.published_at_source or DateSource.FIRST_SEEN,
-        access=extraction.access,
+        published_at_source=(extraction.published_at_source or DateSource.FIRST_SEEN).value,
+        access=extraction.access.value,
         language=extraction.language,
         # A response archived in a WARC file is kept there, not twice.
         raw_html=None if page.warc else page.body,
