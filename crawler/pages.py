@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from newsarchive.similarity import signature
@@ -28,7 +28,13 @@ from newsarchive.storage import CrawlStore, FetchedArticle, Outcome
 from newsarchive.storage.models import utcnow
 from newsarchive.storage.warc import WarcLocation
 
-from .extraction import EXTRACTOR_VERSION, TEMPLATE_MIN_PAGES, Extraction, extract_article
+from .extraction import (
+    EXTRACTOR_VERSION,
+    TEMPLATE_MIN_PAGES,
+    DateSource,
+    Extraction,
+    extract_article,
+)
 from .urls import story_url
 
 # A page a feed or sitemap lists is a story by the site's own word, so it
@@ -56,6 +62,11 @@ class FetchedPage:
     """Where the response is archived, if it is (then its body is not stored twice)."""
     canonical_url: str | None = None
     """The story's identity when already known (re-extraction keeps it); else derived."""
+    listed_published_at: datetime | None = None
+    """The publication date the feed item (``pubDate``, ``updated``) or news sitemap entry
+    (``news:publication_date``) that listed the URL gives."""
+    listed_by: str | None = None
+    """``feed`` or ``sitemap``: which listing gave ``listed_published_at``."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,28 @@ def check_story(page: FetchedPage, extraction: Extraction) -> Extraction:
     return extraction
 
 
+# Dates a page declares for machines. They beat a listing's date: the feed is
+# often generated apart from the story (a feed's "updated" is the time the item
+# was last touched, some CMSs stamp items when the feed is rebuilt), while the
+# page's own markup is the story's. A listing beats what is only printed or
+# guessed (a date in the text may be another story's; a URL names only a day).
+_DECLARED = frozenset({DateSource.JSON_LD, DateSource.META, DateSource.TIME_ELEMENT})
+
+
+def with_listed_date(page: FetchedPage, extraction: Extraction) -> Extraction:
+    """``extraction`` dated by the feed or sitemap that listed the page, when the page
+    itself declares no date in its markup."""
+    if page.listed_published_at is None or page.listed_by is None:
+        return extraction
+    if extraction.published_at_source in _DECLARED:
+        return extraction
+    return replace(
+        extraction,
+        published_at=page.listed_published_at,
+        published_at_source=DateSource(page.listed_by),
+    )
+
+
 def extract_story(
     page: FetchedPage,
     template: Mapping[int, int] | None = None,
@@ -99,7 +132,7 @@ def extract_story(
         template=template,
         template_min_pages=template_min_pages,
     )
-    return check_story(page, extraction)
+    return with_listed_date(page, check_story(page, extraction))
 
 
 def identify(page: FetchedPage, extraction: Extraction) -> StoryIdentity:
@@ -123,6 +156,8 @@ def stored_article(
         title=extraction.title,
         authors=list(extraction.authors),
         published_at=extraction.published_at,
+        published_at_source=(extraction.published_at_source or DateSource.FIRST_SEEN).value,
+        access=extraction.access.value,
         language=extraction.language,
         # A response archived in a WARC file is kept there, not twice.
         raw_html=None if page.warc else page.body,

@@ -52,18 +52,18 @@ class ArticleRecord:
     """When the latest version was fetched."""
     removed_at: datetime | None
     """When a re-fetch found the story taken down; None while it is up (storage.events)."""
+    published_at_source: str | None
+    """Where ``published_at`` came from: ``json-ld``, ``meta``, ``time-element``, ``url``,
+    ``text``, ``feed``, ``sitemap``, or ``first-seen`` (nothing dated it; ``published_at``
+    is None). None for versions stored before this was recorded."""
+    access: str | None
+    """``free``, ``paywalled`` or ``unknown``; None for versions stored before it was recorded."""
     first_seen_at: datetime
-    published_at_source: str | None = None
-    """Where ``published_at`` came from (``json-ld``, ``meta``, …), when recorded."""
-    access: str | None = None
-    """``free``, ``paywalled`` or ``unknown``, when recorded."""
 
 
 _COLUMNS = (
     *EXPORT_COLUMNS,
     Article.first_seen_at,
-    ArticleVersion.published_at_source,
-    ArticleVersion.access,
 )
 
 
@@ -125,6 +125,7 @@ class Archive:
         until: datetime | None = None,
         language: str | None = None,
         after: int | None = None,
+        access: str | None = None,
         batch_size: int = 1000,
     ) -> Iterator[ArticleRecord]:
         """Articles (latest versions) in id order, streamed ``batch_size`` rows at a time;
@@ -132,7 +133,8 @@ class Archive:
 
         ``since`` (inclusive) and ``until`` (exclusive) bound ``first_seen_at``, when
         the archive first stored the story: every article has one, unlike a
-        publication date. Datetimes must be timezone-aware.
+        publication date. Datetimes must be timezone-aware. ``access`` keeps the stories
+        that are ``free``, ``paywalled`` or ``unknown``.
         """
         stmt = _latest_articles()
         if source is not None:
@@ -145,6 +147,8 @@ class Archive:
             stmt = stmt.where(ArticleVersion.language == language)
         if after is not None:
             stmt = stmt.where(Article.id > after)
+        if access is not None:
+            stmt = stmt.where(ArticleVersion.access == access)
         stmt = stmt.order_by(Article.id).execution_options(yield_per=batch_size)
         with read_session(self.engine) as session:
             for row in session.execute(stmt):
@@ -171,10 +175,10 @@ class Archive:
         since: datetime | None = None,
         until: datetime | None = None,
         language: str | None = None,
+        access: str | None = None,
         limit: int = 20,
         include_duplicates: bool = False,
         removed: bool | None = None,
-        access: str | None = None,
         offset: int = 0,
     ) -> list[SearchHit]:
         """Ranked full-text search (see :mod:`newsarchive.storage.search` for the syntax)."""
@@ -186,10 +190,10 @@ class Archive:
                 since=since,
                 until=until,
                 language=language,
+                access=access,
                 limit=limit,
                 include_duplicates=include_duplicates,
                 removed=removed,
-                access=access,
                 offset=offset,
             )
 

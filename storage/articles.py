@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from newsarchive.similarity import normalised_text
@@ -65,6 +65,10 @@ class FetchedArticle:
     warc_offset: int | None = None
     extractor_version: str | None = None
     """Version of the extraction code that made ``text`` (``EXTRACTOR_VERSION``)."""
+    published_at_source: str | None = None
+    """Where ``published_at`` came from (``json-ld``, ``meta``, …, ``first-seen``)."""
+    access: str | None = None
+    """``free``, ``paywalled`` or ``unknown``."""
 
 
 # Measured with bench/dedupe.py: at 0.75 wire copies with a rewritten lead and a
@@ -125,9 +129,22 @@ def save_article(
             return Outcome.UNCHANGED
         if article.content_hash == fetched.content_hash:
             return Outcome.UNCHANGED
-        if _same_words(session, article, fetched.text):
+        latest = _latest(session, article)
+        if normalised_text(latest.text) == normalised_text(fetched.text):
             # Only spacing, punctuation or case moved: not a new version of the story.
             return Outcome.UNCHANGED
+        if fetched.access == PAYWALLED and is_teaser_of(fetched.text, latest.text):
+            # The paywall's teaser of a story stored in full: the fetch is recorded
+            # (last_fetched_at above), the story is not cut down to its teaser.
+            return Outcome.UNCHANGED
+        if fetched.published_at is None and latest.published_at is not None:
+            # A re-fetch that finds no date (a recrawl has no feed item to date it)
+            # does not undate the story: its date is what the earlier fetch learnt.
+            fetched = replace(
+                fetched,
+                published_at=latest.published_at,
+                published_at_source=latest.published_at_source,
+            )
     keys = signature_band_keys(fetched.minhash)
     lock_bands(session, [*keys, content_lock_key(fetched.content_hash)])
 
@@ -170,6 +187,8 @@ def save_article(
             text=fetched.text,
             content_hash=fetched.content_hash,
             extractor_version=fetched.extractor_version,
+            published_at_source=fetched.published_at_source,
+            access=fetched.access,
             raw_html=_compressed_raw(fetched),
             raw_encoding=fetched.raw_encoding,
             fetched_at=fetched.fetched_at,
@@ -204,11 +223,45 @@ def _compressed_raw(fetched: FetchedArticle) -> bytes | None:
     return zlib.compress(fetched.raw_html, 6)
 
 
-def _same_words(session: Session, article: Article, text: str) -> bool:
-    stored = session.execute(
-        select(ArticleVersion.text).join(Article, latest_version()).where(Article.id == article.id)
-    ).scalar_one()
-    return normalised_text(stored) == normalised_text(text)
+def _latest(session: Session, article: Article) -> Row[tuple[str, datetime | None, str | None]]:
+    return session.execute(
+        select(ArticleVersion.text, ArticleVersion.published_at, ArticleVersion.published_at_source)
+        .join(Article, latest_version())
+        .where(Article.id == article.id)
+    ).one()
+
+
+PAYWALLED = "paywalled"
+# Lines a teaser may add after the story's opening: the call to subscribe, a
+# "log in" line. More than this and it is another text, not a teaser.
+_TEASER_EXTRA_LINES = 2
+
+
+def is_teaser_of(teaser: str, full: str) -> bool:
+    """Whether ``teaser`` is ``full`` cut short (what a paywall serves in its place).
+
+    Its lines, but for up to two of its own at the end (the paywall's call to
+    subscribe), are lines of ``full`` in the same order, the opening usually; its
+    last shared line may be cut mid-paragraph. It must be shorter than ``full``.
+    Compared after normalisation, so spacing, punctuation and case do not matter.
+    """
+    kept = [normalised_text(line) for line in teaser.splitlines() if line.strip()]
+    story = [normalised_text(line) for line in full.splitlines() if line.strip()]
+    if not kept or sum(map(len, kept)) >= sum(map(len, story)):
+        return False
+    for extra in range(min(_TEASER_EXTRA_LINES, len(kept) - 1) + 1):
+        if extra and kept[-extra] in story:
+            break  # a line of the story is not the paywall's own
+        *whole, last = kept[: len(kept) - extra]
+        rest = iter(story)
+        # ``in`` on the iterator consumes it: each line must come after the one before.
+        if (
+            last
+            and all(line in rest for line in whole)
+            and any(later.startswith(last) for later in rest)
+        ):
+            return True
+    return False
 
 
 def _has_copies(session: Session, article: Article) -> bool:
@@ -238,6 +291,8 @@ EXPORT_FIELDS = (
     "version",
     "fetched_at",
     "removed_at",
+    "published_at_source",
+    "access",
 )
 
 
@@ -256,13 +311,17 @@ EXPORT_COLUMNS = (
     ArticleVersion.version,
     ArticleVersion.fetched_at,
     Article.removed_at,
+    ArticleVersion.published_at_source,
+    ArticleVersion.access,
 )
 """The columns of an export record, in EXPORT_FIELDS order (joined over articles,
 article_versions and sources). Columns, not entities: the compressed raw HTML must
 not be loaded, and no identity map grows while a caller streams."""
 
 
-def _export_query(source: str | None, since: datetime | None, all_versions: bool) -> Select[Any]:
+def _export_query(
+    source: str | None, since: datetime | None, all_versions: bool, access: str | None = None
+) -> Select[Any]:
     stmt = (
         select(*EXPORT_COLUMNS)
         .join(ArticleVersion, ArticleVersion.article_id == Article.id)
@@ -274,6 +333,8 @@ def _export_query(source: str | None, since: datetime | None, all_versions: bool
         stmt = stmt.where(Source.name == source)
     if since is not None:
         stmt = stmt.where(ArticleVersion.fetched_at >= since)
+    if access is not None:
+        stmt = stmt.where(ArticleVersion.access == access)
     return stmt.order_by(Article.id, ArticleVersion.version)
 
 
@@ -283,14 +344,18 @@ def iter_articles(
     source: str | None = None,
     since: datetime | None = None,
     all_versions: bool = False,
+    access: str | None = None,
     batch_size: int = 500,
 ) -> Iterator[dict[str, Any]]:
     """Articles as export records (keys: EXPORT_FIELDS), streamed in constant memory.
 
     Only each article's latest version unless ``all_versions``; ``since`` keeps
-    versions fetched at or after that time.
+    versions fetched at or after that time; ``access`` (``free``, ``paywalled``,
+    ``unknown``) keeps versions with that access.
     """
-    stmt = _export_query(source, since, all_versions).execution_options(yield_per=batch_size)
+    stmt = _export_query(source, since, all_versions, access).execution_options(
+        yield_per=batch_size
+    )
     for row in session.execute(stmt):
         record = dict(row._mapping)
         record["authors"] = list(record["authors"] or [])

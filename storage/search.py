@@ -125,10 +125,10 @@ def search_articles(
     since: datetime | None = None,
     until: datetime | None = None,
     language: str | None = None,
+    access: str | None = None,
     limit: int = 20,
     include_duplicates: bool = False,
     removed: bool | None = None,
-    access: str | None = None,
     offset: int = 0,
 ) -> list[SearchHit]:
     """The ``limit`` best-ranked articles whose latest title+text match every term of ``query``,
@@ -178,14 +178,14 @@ def search_articles(
         stmt = stmt.where(Source.name == source)
     if language is not None:
         stmt = stmt.where(ArticleVersion.language == language)
+    if access is not None:
+        stmt = stmt.where(ArticleVersion.access == access)
     if since is not None:
         stmt = stmt.where(date >= since)
     if until is not None:
         stmt = stmt.where(date <= until)
     if not include_duplicates:
         stmt = stmt.where(Article.duplicate_of.is_(None))
-    if access is not None:
-        stmt = stmt.where(ArticleVersion.access == access)
     if removed is not None:
         taken_down = Article.removed_at.is_not(None)
         stmt = stmt.where(taken_down if removed else ~taken_down)

@@ -19,8 +19,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .access import Access, find_access
 from .authors import byline_window, find_authors, signed_authors
-from .dates import fallback_date, stated_modified, stated_published, text_date
+from .dates import (
+    Dated,
+    DateSource,
+    heuristic_published,
+    stated_modified,
+    stated_published,
+    text_date,
+)
 from .document import load_tree
 from .language import text_language
 from .lines import clean_lines, normalize
@@ -34,6 +42,7 @@ from .metadata import (
     find_top_image,
     json_ld_objects,
     meta_map,
+    page_text,
 )
 from .page_type import is_article
 from .prune import prune_boilerplate
@@ -42,6 +51,8 @@ from .template import TEMPLATE_MIN_PAGES, block_hash, block_hashes, strip_templa
 __all__ = [
     "EXTRACTOR_VERSION",
     "TEMPLATE_MIN_PAGES",
+    "Access",
+    "DateSource",
     "Extraction",
     "block_hash",
     "block_hashes",
@@ -65,6 +76,8 @@ class Extraction:
     authors: list[str] = field(default_factory=list)
     published_at: datetime | None = None
     """Timezone-aware; a page's naive time is taken as UTC."""
+    published_at_source: DateSource | None = None
+    """Where ``published_at`` came from on the page; None when the page did not date it."""
     modified_at: datetime | None = None
     language: str | None = None
     """ISO 639-1 code of the text."""
@@ -76,6 +89,9 @@ class Extraction:
     """The site's section for the story (``article:section``, ``articleSection``)."""
     tags: list[str] = field(default_factory=list)
     """Keywords the site tagged the story with (``article:tag``, ``keywords``)."""
+    access: Access = Access.UNKNOWN
+    """Free, behind a paywall (JSON-LD ``isAccessibleForFree``, or a short text ending in
+    a paywall's words), or not known (:mod:`.access`)."""
     extractor_version: str = EXTRACTOR_VERSION
     """:data:`EXTRACTOR_VERSION` of the code that produced this extraction."""
     blocks: frozenset[int] = field(default_factory=frozenset, repr=False, compare=False)
@@ -120,17 +136,17 @@ def _extract(
         return _EMPTY
 
     metas = meta_map(tree)
-    ld_objs = article_objs(json_ld_objects(tree))
+    all_ld = json_ld_objects(tree)
+    ld_objs = article_objs(all_ld)
     canonical = find_canonical(tree, metas, url)
     title = find_title(tree, metas)
-    window = byline_window(tree, title)
+    page = page_text(tree)
+    window = byline_window(page, title)
 
-    published = stated_published(tree, metas, ld_objs)
+    published = stated_published(tree, metas, ld_objs) or heuristic_published(
+        tree, metas, window, page, url
+    )
     modified = stated_modified(tree, metas, ld_objs)
-    if published is None:
-        published = text_date(window)
-    if published is None:
-        published = fallback_date(tree, url)
     # Bylines live in elements the pruning below may drop, so read them first.
     authors = find_authors(tree, metas, ld_objs, window)
     top_image = find_top_image(tree, metas, ld_objs, url)
@@ -138,20 +154,23 @@ def _extract(
     tags = find_tags(tree, metas, ld_objs)
 
     prune_boilerplate(tree)
-    text = clean_lines(normalize(main_text(tree, url)))
+    found_text = normalize(main_text(tree, url))
+    text = clean_lines(found_text)
     blocks = frozenset(block_hashes(text))
     if template:
         text = strip_template(text, template, min_pages=template_min_pages)
     if not authors:
-        authors = signed_authors(text)
-    if published is None:
-        published = text_date(text[:300])
+        authors = signed_authors(text, page, title)
+    if published is None and (in_text := text_date(text[:300])) is not None:
+        published = Dated(in_text, DateSource.TEXT)
 
     return Extraction(
         title=title,
         text=text,
         authors=authors,
-        published_at=published,
+        published_at=published.value if published else None,
+        published_at_source=published.source if published else None,
+        access=find_access(all_ld, [found_text, text]),
         modified_at=modified,
         language=text_language(text, tree),
         canonical_url=canonical,

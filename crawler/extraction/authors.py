@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from lxml import etree
 from lxml.html import HtmlElement
 
 from ...cjk import HAN_IDEOGRAPHS
@@ -19,23 +18,9 @@ from .dates import TEXT_DATE_RE
 from .lines import WS_RE
 
 
-def byline_window(tree: HtmlElement, title: str | None) -> str:
-    """Text just below the headline, where bylines and dates are printed."""
-    body = tree.find("body")
-    if body is None:
-        body = tree
-    parts: list[str] = []
-    size = 0
-    for el in body.iter(etree.Element):
-        if el.tag in ("script", "style", "noscript", "template"):
-            continue
-        for chunk in (el.text, el.tail):
-            if chunk and chunk.strip():
-                parts.append(chunk.strip())
-                size += len(chunk)
-        if size > 60_000:
-            break
-    page = " ".join(parts)
+def byline_window(page: str, title: str | None) -> str:
+    """Text just below the headline in ``page`` (:func:`page_text`), where bylines and
+    dates are printed."""
     start = 0
     if title:
         probe = title.strip()[:12]
@@ -58,9 +43,17 @@ _BY_PREFIX_RE = re.compile(
 _AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\bи\b|、|，|/|\|)\s*")
 _EMAIL_RE = re.compile(r"\S+@\S+")
 _NOT_AUTHOR_WORDS = re.compile(
-    r"(?:https?:|www\.|staff|editor|admin|news desk|\bteam\b|编辑|责任|来源|本报|新华社|图片)",
+    r"(?:https?:|www\.|staff|editor|admin|news desk|\bteam\b|publishers?\b|编辑|责任|来源|本报"
+    r"|新华社|图片)",
     re.IGNORECASE,
 )
+# Publishers named where an author belongs (meta author, "来源："): a paper, a
+# site, a group, a press, a journal, an office, not a person.
+_ZH_ORGANISATION_RE = re.compile(
+    f"[{HAN_IDEOGRAPHS}]+(?:集团|出版社|期刊|杂志|报社|日报|晚报|早报|周刊|网|报|社|台|局|厅|委|院|中心|公司)$"
+)
+# Han names printed with padding between the characters ("赵  培").
+_SPACED_HAN_NAME_RE = re.compile(f"^[{HAN_IDEOGRAPHS}](?: +[{HAN_IDEOGRAPHS}]){{1,3}}$")
 
 
 def clean_authors(values: Iterable[str]) -> list[str]:
@@ -78,6 +71,10 @@ def clean_authors(values: Iterable[str]) -> list[str]:
             if not name or len(name) > 60 or len(name.split()) > 5:
                 continue
             if any(ch.isdigit() for ch in name) or _NOT_AUTHOR_WORDS.search(name):
+                continue
+            if _SPACED_HAN_NAME_RE.match(name):
+                name = name.replace(" ", "")
+            if len(name) >= 3 and _ZH_ORGANISATION_RE.match(name):
                 continue
             if name.lower() in seen:
                 continue
@@ -120,10 +117,14 @@ _ZH_COMPOUND_SURNAMES = frozenset(
 _ZH_NAME = f"[{HAN_IDEOGRAPHS}·]{{2,4}}"
 _ZH_NAMES = rf"{_ZH_NAME}(?:[ \u3000、，,]+{_ZH_NAME})*"
 _ZH_REPORTER_RE = re.compile(
-    rf"(?:作者|撰文|撰稿|执笔人?|文|记者|通讯员)\s*[:：/]\s*({_ZH_NAMES})"
-    rf"|(?:[（(]|^|\s)记者[ \u3000]+({_ZH_NAMES})"
+    rf"(?:作者|撰文|撰稿|执笔人?|文|记者|通讯员|实习生)\s*[:：/]\s*({_ZH_NAMES})"
+    rf"|(?:[（(]|^|\s|本报|本台|本刊)(?:记者|实习生|通讯员)[ \u3000]+({_ZH_NAMES})"
     rf"|(?<![编辑])记者[ \u3000]*({_ZH_NAMES})"
 )
+# A latin name after the Han one: "周思博 (Joel Spolsky)".
+_ALIAS_RE = re.compile(r"\s*[（(]([A-Za-z][A-Za-z .'-]{1,40})[)）]")
+# Bylines of one story sit together: "本报实习生 刘国栋 周炜 本报记者 王燕平".
+_BYLINE_SPAN = 40
 # A story signed at its very end: "…作出贡献。（记者 张三）" / "（张三 李四 上海报道）".
 _ZH_SIGNATURE_RE = re.compile(
     rf"[（(]\s*(?:[{HAN_IDEOGRAPHS}]{{0,4}}记者[ \u3000]*)?({_ZH_NAMES})\s*"
@@ -164,13 +165,28 @@ def _zh_names(run: str, *, marked: bool) -> list[str]:
 def zh_byline(*texts: str) -> list[str]:
     """Reporter names from Chinese bylines in ``texts`` (the first text with one wins)."""
     for text in texts:
-        for match in _ZH_REPORTER_RE.finditer(text):
-            first, spaced, glued = match.groups()
+        names: list[str] = []
+        pos = end = 0
+        while (match := _ZH_REPORTER_RE.search(text, pos)) is not None:
+            if names and match.start() > end + _BYLINE_SPAN:
+                break
+            pos = match.end()
+            run = match.group(match.lastindex or 1)
             # "记者：" also opens the questions of an interview ("记者：首先…"),
             # so only the spaced form "（记者 张三）" vouches for the name itself.
-            names = _zh_names(first or spaced or glued, marked=bool(spaced))
-            if names:
-                return names
+            found = _zh_names(run, marked=match.lastindex == 2)
+            if not found:
+                continue
+            # The run may have swallowed the next marker ("周炜 本报记者 王燕平"):
+            # read on from the last name taken.
+            end = text.index(found[-1], match.start(match.lastindex or 1)) + len(found[-1])
+            pos = end
+            alias = _ALIAS_RE.match(text, end)
+            if alias and len(found) == 1:
+                found = [f"{found[0]} ({alias.group(1).strip()})"]
+            names += [name for name in found if name not in names]
+        if names:
+            return names
     return []
 
 
@@ -211,7 +227,71 @@ def find_authors(
     return []
 
 
-def signed_authors(text: str) -> list[str]:
-    """Authors named in the story text itself, for pages without a byline."""
+# Bylines that are labelled rather than placed: "作者：宋怡 杨志华" in a footer table,
+# "来源: 尹娟" where the source is a person, "2004年7月16日08:19 [ 黄宇 ]",
+# "发布时间 2005/03/15 22:36:13 by duscha", "Автор: Иван Петров", "Autor: Jan Kowalski",
+# "Συντάκτης: Μαρία Παππά".
+_LABELLED_RE = re.compile(
+    rf"(?:作者|记者|撰文|来源)\s*[:：]\s*({_ZH_NAMES})(?![{HAN_IDEOGRAPHS}])"
+    rf"|(?:\d{{1,2}}[:：]\d{{2}}|日)\s*[\[【]\s*({_ZH_NAME})\s*[\]】]"
+    rf"|[（(](?:[{HAN_IDEOGRAPHS}]{{0,4}}记者)?\s*({_ZH_NAMES})\s*[{HAN_IDEOGRAPHS}]{{0,6}}报道\s*[）)]"
+    r"|作者\s*[:：]?\s*[\[【]\s*([^\s\]】]{2,12})\s*[\]】]"
+    r"|(?:发布时间|发表时间)[^|]{0,40}?\bby\s+([\w.-]{2,30})"
+    r"|(?:автор|текст|autor|tekst|συντάκτης|συντάκτρια)\s*[:：]\s*"
+    r"([^\W\d_][\w.-]+(?:\s+[^\W\d_][\w.-]+)?)",
+    re.IGNORECASE,
+)
+
+
+def _capitalised_words(words: str) -> str:
+    # The page text runs on past the name ("Автор: Иван Петров Власти города…"):
+    # a name is its first two capitalised words (given name and surname).
+    name: list[str] = []
+    for word in words.split()[:2]:
+        if not word[0].isupper():
+            break
+        name.append(word)
+    return " ".join(name)
+
+
+def labelled_byline(page: str) -> list[str]:
+    """Names behind a byline label anywhere on the page (the first label that names someone)."""
+    for match in _LABELLED_RE.finditer(page):
+        zh_run, bracketed, signed, handle, by, other = match.groups()
+        if zh_run or bracketed or signed:
+            # "来源：" mostly names a paper: only a person's name (common surname) counts.
+            names = _zh_names(zh_run or bracketed or signed, marked=False)
+        else:
+            # A user name ("作者[太小心]", "by duscha") is whatever the site shows.
+            names = [handle or by or _capitalised_words(other)]
+        names = clean_authors(names)
+        if names:
+            return names
+    return []
+
+
+_BLOG_OWNER_RE = re.compile(r"\s*([^\s\[\]]{2,12})的(?:博客|BLOG|blog|专栏)")
+
+
+def signed_authors(text: str, page: str = "", title: str | None = None) -> list[str]:
+    """Authors named in the story text, or failing that behind a byline label anywhere
+    on the page, the blog's owner, or the name line under the headline."""
     # Chinese papers often sign at the end: "…（记者 张三）".
-    return clean_authors(zh_byline(text[:200], text[-200:]) or zh_signature(text))
+    found = clean_authors(zh_byline(text[:200], text[-200:]) or zh_signature(text))
+    if found or not page:
+        return found
+    found = labelled_byline(page)
+    if found:
+        return found
+    # A blog page is its owner's: "bjreader的博客".
+    owner = _BLOG_OWNER_RE.match(title or "")
+    if owner:
+        return clean_authors([owner.group(1)])
+    # Commentary sites print the author alone on the line under the headline.
+    first = text.split("\n", 2)[:2]
+    for line in first:
+        line = line.strip()
+        if 2 <= len(line) <= 4 and _zh_person(line, marked=False):
+            return [line]
+    # The editor ("编辑：", "责任编辑：") is not named: an editor did not write the story.
+    return []

@@ -7,9 +7,12 @@ Every date returned is timezone-aware (a naive one is taken as UTC) and sane
 from __future__ import annotations
 
 import re
+import unicodedata
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -144,6 +147,11 @@ def _sane(dt: datetime | None) -> datetime | None:
     return dt
 
 
+def parse_date(value: str | None) -> datetime | None:
+    """A date as a feed, a sitemap or a meta tag writes it, timezone-aware and sane, or None."""
+    return _parse_datetime(value)
+
+
 def first_date(values: Iterable[str | None]) -> datetime | None:
     for value in values:
         dt = _parse_datetime(value)
@@ -166,9 +174,124 @@ def time_elements(tree: HtmlElement, prop: str) -> list[str]:
     return values
 
 
+# Month names as printed in dates ("5 марта 2017", "5 marca 2017", "5 Μαρτίου 2017",
+# "March 5, 2017"), Greek without its accents; Russian, Polish and Greek use the genitive.
+_MONTH_NAMES = {
+    name: month
+    for month, names in enumerate(
+        (
+            "january jan января январь stycznia styczeń ιανουαριου ιανουαριος ιαν",
+            "february feb февраля февраль lutego luty φεβρουαριου φεβρουαριος φεβ",
+            "march mar марта март marca marzec μαρτιου μαρτιος μαρ",
+            "april apr апреля апрель kwietnia kwiecień απριλιου απριλιος απρ",
+            "may мая май maja maj μαιου μαιος",
+            "june jun июня июнь czerwca czerwiec ιουνιου ιουνιος ιουν",
+            "july jul июля июль lipca lipiec ιουλιου ιουλιος ιουλ",
+            "august aug августа август sierpnia sierpień αυγουστου αυγουστος αυγ",
+            "september sep sept сентября сентябрь września wrzesień σεπτεμβριου σεπτεμβριος σεπ",
+            "october oct октября октябрь października październik οκτωβριου οκτωβριος οκτ",
+            "november nov ноября ноябрь listopada listopad νοεμβριου νοεμβριος νοε",
+            "december dec декабря декабрь grudnia grudzień δεκεμβριου δεκεμβριος δεκ",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+_TIME = r"(?:[,\s]*(?:в|o|godz\.?|στις|at|um|à|-|\|)?\s*(\d{1,2})[:.](\d{2})(?![\d.]))?"
+_DAY_MONTH_RE = re.compile(
+    r"(?<![\d\w])(\d{1,2})\.?\s+([^\W\d_]{3,12})\.?,?\s+((?:19|20)\d{2})(?:\s*(?:г\.|r\.|года|roku))?"
+    + _TIME
+)
+_MONTH_DAY_RE = re.compile(
+    r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{2})(?!\d)" + _TIME
+)
+# "9/17/2004 5:54:13 AM" (month first, as the CMS that prints it does); read only
+# behind a publication label, since alone it cannot be told from day-first.
+_SLASH_RE = re.compile(
+    r"(?<!\d)(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})(?!\d)"
+    r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?)?"
+)
+# Labels that say "this is when the story was published"; not "更新时间" (updated)
+# nor "成文日期" (when a document was drafted), which are other dates.
+_PUBLISHED_LABEL_RE = re.compile(
+    r"(?:发布|发表|发稿|刊发|出版|上传)(?:时间|日期)|(?<![\u4e00-\u9fff])(?:时间|日期)"
+    r"|\b(?:published|posted|publication date|date)\b|опубликовано|дата публикации"
+    r"|opublikowano|data publikacji|δημοσιεύθηκε|δημοσίευση",
+    re.IGNORECASE,
+)
+
+
+def _fold(word: str) -> str:
+    # Greek dates come with and without accents and diaeresis ("Μαΐου", "ΜΑΙΟΥ").
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("ς", "σ")
+
+
+_FOLDED_MONTHS = {_fold(name): month for name, month in _MONTH_NAMES.items()}
+
+
+def _at(year: str, month: int, day: str, hour: str | None, minute: str | None) -> datetime | None:
+    try:
+        return _sane(datetime(int(year), month, int(day), int(hour or 0), int(minute or 0)))
+    except ValueError:
+        return None
+
+
+def _word_dates(text: str) -> list[tuple[int, datetime]]:
+    found: list[tuple[int, datetime]] = []
+    for match in _DAY_MONTH_RE.finditer(text):
+        day, name, year, hour, minute = match.groups()
+        month = _FOLDED_MONTHS.get(_fold(name))
+        if month and (dt := _at(year, month, day, hour, minute)):
+            found.append((match.start(), dt))
+    for match in _MONTH_DAY_RE.finditer(text):
+        name, day, year, hour, minute = match.groups()
+        month = _FOLDED_MONTHS.get(_fold(name))
+        if month and (dt := _at(year, month, day, hour, minute)):
+            found.append((match.start(), dt))
+    return found
+
+
+def _numeric_dates(text: str) -> list[tuple[int, datetime]]:
+    return [
+        (match.start(), dt)
+        for match in TEXT_DATE_RE.finditer(text)
+        if (dt := _sane(_datetime_from_match(match))) is not None
+    ]
+
+
+def _first(found: list[tuple[int, datetime]]) -> datetime | None:
+    return min(found, key=lambda pair: pair[0])[1] if found else None
+
+
 def text_date(window: str) -> datetime | None:
-    for match in TEXT_DATE_RE.finditer(window):
-        dt = _sane(_datetime_from_match(match))
+    """The first numeric or CJK date printed in ``window`` (2023-05-12, 2023年5月12日)."""
+    return _first(_numeric_dates(window))
+
+
+def word_date(window: str) -> datetime | None:
+    """The first date with a month name in ``window`` (5 марта 2017, March 5, 2017)."""
+    return _first(_word_dates(window))
+
+
+def _slash_date(text: str) -> datetime | None:
+    match = _SLASH_RE.match(text)
+    if match is None:
+        return None
+    first, second, year, hour, minute, _second, half = match.groups()
+    month, day = (int(first), int(second)) if int(first) <= 12 else (int(second), int(first))
+    if half and hour:
+        hour = str(int(hour) % 12 + (12 if half.lower() == "p" else 0))
+    return _at(year, month, str(day), hour, minute)
+
+
+def labelled_date(page_text: str) -> datetime | None:
+    """The date right after the first publication label on the page ("发布时间：…")."""
+    for label in _PUBLISHED_LABEL_RE.finditer(page_text):
+        rest = page_text[label.end() : label.end() + 60].lstrip(" :：\u3000\t|-")
+        dt = _slash_date(rest)
+        if dt is None:
+            dt = _first([(p, v) for p, v in _numeric_dates(rest) + _word_dates(rest) if p <= 4])
         if dt is not None:
             return dt
     return None
@@ -193,15 +316,81 @@ def fallback_date(tree: HtmlElement, url: str | None) -> datetime | None:
     return _parse_datetime(found)
 
 
+def url_date(url: str | None) -> datetime | None:
+    """The day a URL's path names (``/2024/05/12/``, ``20240512``), or None."""
+    match = _URL_DAY_RE.search(urlsplit(url).path) if url else None
+    if match is None:
+        return None
+    digits = re.findall(r"\d+", match.group(0))
+    if len(digits) == 1:  # 20240512
+        digits = [digits[0][:4], digits[0][4:6], digits[0][6:]]
+    try:
+        return _sane(datetime(int(digits[0]), int(digits[1]), int(digits[2])))
+    except (ValueError, IndexError):
+        return None
+
+
+class DateSource(StrEnum):
+    """Where a publication date came from; stored as ``article_versions.published_at_source``."""
+
+    JSON_LD = "json-ld"
+    META = "meta"
+    TIME_ELEMENT = "time-element"
+    URL = "url"
+    TEXT = "text"
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    FIRST_SEEN = "first-seen"
+    """Nothing dated the story: ``published_at`` is NULL, ``first_seen_at`` is all there is."""
+
+
+@dataclass(frozen=True)
+class Dated:
+    value: datetime
+    source: DateSource
+
+
 def stated_published(
     tree: HtmlElement, metas: dict[str, str], ld_objs: list[dict[str, Any]]
-) -> datetime | None:
-    """The publication date the page declares in markup (meta, JSON-LD, ``<time>``)."""
-    return first_date(
-        [metas.get(k) for k in PUBLISHED_META_KEYS]
-        + ld_values(ld_objs, "datePublished")
-        + time_elements(tree, "datePublished")
-    )
+) -> Dated | None:
+    """The publication date the page declares in markup, with where it was declared."""
+    # Meta first, as before sources were recorded: on the pages measured the
+    # two agree, and where they do not the meta tag was the one a site kept current.
+    for source, values in (
+        (DateSource.META, [metas.get(k) for k in PUBLISHED_META_KEYS]),
+        (DateSource.JSON_LD, ld_values(ld_objs, "datePublished")),
+        (DateSource.TIME_ELEMENT, time_elements(tree, "datePublished")),
+    ):
+        dt = first_date(values)
+        if dt is not None:
+            return Dated(dt, source)
+    return None
+
+
+def heuristic_published(
+    tree: HtmlElement, metas: dict[str, str], window: str, page_text: str, url: str | None
+) -> Dated | None:
+    """A publication date the page prints rather than declares, most telling first:
+    a labelled date under the headline ("发布时间：", "Опубликовано"), a numeric date
+    there, htmldate's reading of the page, a date with a month name under the
+    headline, a labelled date anywhere."""
+    # A month-name date under the headline waits for htmldate: on English pages
+    # it is as often a photo caption's or an archive banner's ("May 18, 2010").
+    # A label further down may be a comment's ("发表时间"), so it comes last.
+    dt = labelled_date(window) or text_date(window)
+    if dt is not None:
+        return Dated(dt, DateSource.TEXT)
+    dt = fallback_date(tree, url)
+    if dt is None:
+        dt = word_date(window) or labelled_date(page_text)
+        return Dated(dt, DateSource.TEXT) if dt is not None else None
+    # htmldate does not say where it looked; name the evidence it must have used.
+    on_url = url_date(url)
+    if on_url is not None and on_url.date() == dt.date():
+        return Dated(dt, DateSource.URL)
+    if any((m := _parse_datetime(v)) is not None and m.date() == dt.date() for v in metas.values()):
+        return Dated(dt, DateSource.META)
+    return Dated(dt, DateSource.TEXT)
 
 
 def stated_modified(

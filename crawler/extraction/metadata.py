@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from .lines import WS_RE
@@ -223,3 +224,22 @@ def find_title(tree: HtmlElement, metas: dict[str, str]) -> str | None:
         parts = [p.strip() for p in _TITLE_SEPARATORS_RE.split(page_title) if p.strip()]
         return max(parts, key=len) if parts else page_title
     return None
+
+
+def page_text(tree: HtmlElement, limit: int = 60_000) -> str:
+    """The page's visible text in document order, chunks joined by spaces, up to ``limit``."""
+    body = tree.find("body")
+    if body is None:
+        body = tree
+    parts: list[str] = []
+    size = 0
+    for el in body.iter(etree.Element):
+        if el.tag in ("script", "style", "noscript", "template"):
+            continue
+        for chunk in (el.text, el.tail):
+            if chunk and chunk.strip():
+                parts.append(" ".join(chunk.split()))
+                size += len(chunk)
+        if size > limit:
+            break
+    return " ".join(parts)

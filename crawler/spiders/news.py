@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -23,6 +25,7 @@ from newsarchive.config import SourceConfig
 
 from ..conditional import NotModified
 from ..context import crawl_context
+from ..extraction.dates import parse_date
 from ..items import ArticleItem
 from ..pages import FetchedPage
 from ..settings import NEWSARCHIVE_DEFAULTS, setting_int
@@ -98,7 +101,14 @@ class NewsSpider(Spider):
         return self._request(url, self.parse_page, listed=True)
 
     def _requests(
-        self, urls: list[str], callback: Any, *, source_url: str, **kwargs: Any
+        self,
+        urls: list[str],
+        callback: Any,
+        *,
+        source_url: str,
+        dates: Mapping[str, datetime] | None = None,
+        listed_by: str | None = None,
+        **kwargs: Any,
     ) -> Iterator[Request]:
         """Requests for URLs a feed, robots.txt or sitemap lists; unusable ones are logged.
 
@@ -106,12 +116,34 @@ class NewsSpider(Spider):
         story is three hops no matter how shallow the site is, and Scrapy would
         drop the story at DEBUG level. ``depth_reset`` gives these requests depth
         0; sitemap chains have their own bound (``NEWSARCHIVE_SITEMAP_DEPTH``).
+        ``dates`` are the publication dates the listing gives (URL → date); they
+        travel with the request to the per-page path, which weighs them against
+        what the page itself states.
         """
         for url in urls:
             if urlsplit(url).scheme not in ("http", "https"):
                 self._error("unusable URL %r listed", source_url, url)
                 continue
-            yield self._request(url, callback, depth_reset=True, **kwargs)
+            listed_date = (dates or {}).get(url)
+            dated = {"listed_date": listed_date, "listed_by": listed_by} if listed_date else {}
+            yield self._request(url, callback, depth_reset=True, **kwargs, **dated)
+
+    def _listed_stories(
+        self,
+        response: Response,
+        urls: list[str],
+        dates: list[datetime | None],
+        listed_by: str,
+    ) -> Iterator[Request]:
+        """Requests for the stories a feed or sitemap lists, each with the date it gives."""
+        yield from self._requests(
+            urls,
+            self.parse_page,
+            source_url=response.url,
+            listed=True,
+            dates={url: dt for url, dt in zip(urls, dates, strict=True) if dt is not None},
+            listed_by=listed_by,
+        )
 
     def _sitemap_requests(self, urls: list[str], response: Response) -> Iterator[Request]:
         """Requests for the sitemaps robots.txt or a sitemap index lists, within the chain bound."""
@@ -170,7 +202,8 @@ class NewsSpider(Spider):
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         feed = feedparser.parse(response.body, response_headers={"content-location": response.url})
-        links = [entry.get("link") for entry in feed.entries if entry.get("link")]
+        entries = [entry for entry in feed.entries if entry.get("link")]
+        links = [entry["link"] for entry in entries]
         if not links:
             self._error(
                 "feed lists no items%s",
@@ -180,7 +213,8 @@ class NewsSpider(Spider):
             return
         logger.info("[%s] feed %s lists %d items", self.source.name, response.url, len(links))
         urls = [response.urljoin(link) for link in links]
-        yield from self._requests(urls, self.parse_page, source_url=response.url, listed=True)
+        dates = [_entry_date(entry) for entry in entries]
+        yield from self._listed_stories(response, urls, dates, "feed")
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         urls = list(sitemap_urls_from_robots(response.body, base_url=response.url))
@@ -206,7 +240,7 @@ class NewsSpider(Spider):
             self._error("sitemap declares XML entities, not read", response.url)
             return
         try:
-            sitemap = Sitemap(body)
+            sitemap = NewsSitemap(body)
         except Exception as exc:  # lxml raises several types for garbage
             self._error("not a sitemap (%s)", response.url, exc)
             return
@@ -214,7 +248,8 @@ class NewsSpider(Spider):
             self._error("not a sitemap (root element <%s>)", response.url, sitemap.type)
             return
         # Sitemaps must hold absolute URLs, but relative ones are common enough to accept.
-        urls = [response.urljoin(entry["loc"]) for entry in sitemap if entry.get("loc")]
+        entries = [entry for entry in sitemap if entry.get("loc")]
+        urls = [response.urljoin(entry["loc"]) for entry in entries]
         if not urls:
             self._error("%s lists no URLs", response.url, sitemap.type)
             return
@@ -224,7 +259,8 @@ class NewsSpider(Spider):
         if sitemap.type == "sitemapindex":
             yield from self._sitemap_requests(urls, response)
         else:
-            yield from self._requests(urls, self.parse_page, source_url=response.url, listed=True)
+            dates = [parse_date(entry.get("publication_date")) for entry in entries]
+            yield from self._listed_stories(response, urls, dates, "sitemap")
 
     def parse_page(self, response: Response) -> Iterator[ArticleItem | Request]:
         if not _is_html(response):
@@ -240,6 +276,8 @@ class NewsSpider(Spider):
                 body=response.body,
                 declared_encoding=_header_charset(response),
                 listed=bool(response.meta.get("listed")),
+                listed_published_at=response.meta.get("listed_date"),
+                listed_by=response.meta.get("listed_by"),
                 crawl_run_id=self.crawl_run_id,
                 warc=response.meta.get("warc"),
             )
@@ -252,6 +290,44 @@ class NewsSpider(Spider):
     def _in_domains(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
         return any(host == d or host.endswith(f".{d}") for d in self.allowed_domains)
+
+
+class NewsSitemap(Sitemap):
+    """Scrapy's sitemap reader, also keeping a Google News entry's ``publication_date``.
+
+    Scrapy keeps only the text of each ``<url>``'s direct children, and
+    ``<news:publication_date>`` sits one level deeper, inside ``<news:news>``.
+    """
+
+    __slots__ = ()
+
+    def _process_sitemap_element(self, elem: Any) -> dict[str, Any] | None:
+        published = next(
+            (
+                el.text.strip()
+                for el in elem.iter()
+                if self._get_tag_name(el) == "publication_date" and el.text
+            ),
+            None,
+        )
+        entry = super()._process_sitemap_element(elem)
+        if entry is not None and published:
+            entry["publication_date"] = published
+        return entry
+
+
+def _entry_date(entry: Any) -> datetime | None:
+    """A feed item's publication date: ``pubDate``/``published``, else Atom's ``updated``."""
+    for key in ("published", "updated"):
+        dt = parse_date(entry.get(key))
+        if dt is None and entry.get(f"{key}_parsed"):
+            # feedparser normalised a date our parser could not read (e.g. RFC 822
+            # with an obsolete zone name) to a UTC struct_time; read it the same way,
+            # so the same sanity bounds apply.
+            dt = parse_date(time.strftime("%Y-%m-%dT%H:%M:%S+00:00", entry[f"{key}_parsed"]))
+        if dt is not None:
+            return dt
+    return None
 
 
 def _is_html(response: Response) -> bool:

@@ -149,6 +149,7 @@ def test_full_crawl_stores_each_story_once_clean_and_decoded(
         assert set(record) == {
             "id", "source", "url", "canonical_url", "title", "authors", "published_at",
             "language", "text", "content_hash", "duplicate_of", "version", "fetched_at",
+            "published_at_source", "access",
         }  # fmt: skip
     for stem, language in LANGUAGES.items():
         (record,) = [r for p, r in by_path.items() if stem in p]
@@ -323,6 +324,8 @@ def test_only_the_named_source_is_crawled_and_csv_export(asia_crawl: AsiaCrawl) 
         "duplicate_of",
         "version",
         "fetched_at",
+        "published_at_source",
+        "access",
     ]
     assert all(isinstance(json.loads(r["authors"]), list) for r in rows)
     assert invoke_cli("export", "--source", "elsewhere", config=config).stdout == ""

@@ -31,6 +31,18 @@ def add_format(parser: argparse.ArgumentParser, *choices: str, help: str | None 
     parser.add_argument("--format", choices=list(choices), default=choices[0], help=help)
 
 
+ACCESS_CHOICES = ("free", "paywalled", "unknown")
+
+
+def add_access(parser: argparse.ArgumentParser) -> None:
+    """``--access``: only stories that are free to read, behind a paywall, or not known."""
+    parser.add_argument(
+        "--access",
+        choices=ACCESS_CHOICES,
+        help="only stories free to read, behind a paywall, or whose access is unknown",
+    )
+
+
 def add_source(
     parser: argparse.ArgumentParser,
     help: str = "only this source's articles",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from newsarchive.exit_codes import ExitCode
 
-from .arguments import add_format, add_source, iso_datetime
+from .arguments import add_access, add_format, add_source, iso_datetime
 from .context import CommandContext
 
 logger = logging.getLogger("newsarchive")
@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only versions fetched at or after this time (e.g. 2024-05-01 or "
         "2024-05-01T12:00+02:00; UTC when no offset)",
     )
+    add_access(parser)
     parser.add_argument(
         "--all-versions", action="store_true", help="every stored version, not only the latest"
     )
@@ -54,7 +55,11 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
         return ExitCode.USAGE
     with read_session(ctx.engine()) as session:
         rows = iter_articles(
-            session, source=args.source, since=args.since, all_versions=args.all_versions
+            session,
+            source=args.source,
+            since=args.since,
+            all_versions=args.all_versions,
+            access=args.access,
         )
         if args.format == "parquet":
             try:

@@ -7,7 +7,7 @@ import sys
 
 from newsarchive.exit_codes import ExitCode
 
-from .arguments import add_format, add_source, iso_datetime, positive_int
+from .arguments import add_access, add_format, add_source, iso_datetime, positive_int
 from .context import CommandContext
 
 
@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", type=iso_datetime, metavar="ISO", help="dated at or after")
     parser.add_argument("--until", type=iso_datetime, metavar="ISO", help="dated at or before")
     parser.add_argument("--lang", metavar="CODE", help="only this language (ISO 639-1, e.g. zh)")
+    add_access(parser)
     parser.add_argument("--limit", type=positive_int, default=20, help="how many (default 20)")
     parser.add_argument("--duplicates", action="store_true", help="include copies of articles")
     parser.add_argument(
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
                 since=args.since,
                 until=args.until,
                 language=args.lang,
+                access=args.access,
                 limit=args.limit,
                 include_duplicates=args.duplicates,
                 removed=None if args.removed is None else args.removed == "only",

@@ -67,6 +67,8 @@ def write_parquet(records: Iterable[dict[str, Any]], path: Path) -> int:
             ("version", pa.int32()),
             ("fetched_at", utc),
             ("removed_at", utc),
+            ("published_at_source", pa.string()),
+            ("access", pa.string()),
         ]
     )
     assert schema.names == list(EXPORT_FIELDS)
