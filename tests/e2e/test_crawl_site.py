@@ -149,7 +149,7 @@ def test_full_crawl_stores_each_story_once_clean_and_decoded(
         assert set(record) == {
             "id", "source", "url", "canonical_url", "title", "authors", "published_at",
             "language", "text", "content_hash", "duplicate_of", "version", "fetched_at",
-            "published_at_source", "access",
+            "removed_at", "published_at_source", "access",
         }  # fmt: skip
     for stem, language in LANGUAGES.items():
         (record,) = [r for p, r in by_path.items() if stem in p]
@@ -324,6 +324,7 @@ def test_only_the_named_source_is_crawled_and_csv_export(asia_crawl: AsiaCrawl) 
         "duplicate_of",
         "version",
         "fetched_at",
+        "removed_at",
         "published_at_source",
         "access",
     ]
