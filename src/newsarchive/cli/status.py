@@ -15,17 +15,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "For each configured source: its schedule, last run and outcome, next run "
         "time (as the daemon would choose it) and articles stored. Exits 1 when any source has "
         "failed its last [daemon] failure_backoff_after (default 3) runs, or its last run was "
-        "degraded (stories fetched but not stored): usable as a health check."
+        "degraded (stories fetched but not stored): usable as a health check. With [cluster]: "
+        "the queue depth and the workers seen in the last hour; JSON is then an object with "
+        "`sources` and `cluster`."
     )
     add_format(parser, "table", "json")
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
-    from newsarchive.scheduler.status import source_statuses
+    from newsarchive.scheduler.status import cluster_status, source_statuses
 
     from .output.runs import print_status
 
-    statuses = source_statuses(ctx.config(required=True), ctx.engine())
-    print_status(statuses, args.format)
+    config, engine = ctx.config(required=True), ctx.engine()
+    statuses = source_statuses(config, engine)
+    print_status(statuses, args.format, cluster=cluster_status(config, engine))
     unhealthy = any(s.failing or s.degraded for s in statuses)
     return ExitCode.FAILED if unhealthy else ExitCode.OK

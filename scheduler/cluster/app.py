@@ -1,0 +1,57 @@
+"""The Celery app of a cluster, built from the config's ``[cluster]`` section.
+
+Jobs are acknowledged only once they are done (``task_acks_late``), and a job
+whose worker died is put back (``task_reject_on_worker_lost``): a crawl is
+lost neither with a worker killed mid-run nor with one stopping. Each worker
+takes one job per free slot (``worker_prefetch_multiplier = 1``), so a job
+never waits behind a long crawl on a busy worker while another is idle.
+There is no result backend: ``crawl_runs`` is where results are kept.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from newsarchive.config import ClusterConfig, Config, ConfigError
+
+CRAWL_TASK = "newsarchive.crawl"
+IMPORT_TASK = "newsarchive.import"
+# Seconds to wait for the broker before calling it unreachable.
+BROKER_TIMEOUT = 3
+
+
+def cluster_config(config: Config) -> ClusterConfig:
+    """The ``[cluster]`` section; ConfigError naming the file when there is none."""
+    if config.cluster is None:
+        raise ConfigError(f"{config.path}: no [cluster] section (broker_url is needed)")
+    return config.cluster
+
+
+def cluster_app(config: Config, *, queue: str | None = None) -> Celery:
+    """A Celery app for the cluster's broker whose jobs go to ``queue`` (default: the config's)."""
+    cluster = cluster_config(config)
+    app = Celery("newsarchive", broker=cluster.broker_url, set_as_current=False)
+    app.conf.update(
+        task_default_queue=queue or cluster.queue,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        broker_connection_timeout=BROKER_TIMEOUT,
+        broker_connection_retry_on_startup=True,
+        # Our log format (text or JSON lines) for Celery's lines too.
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+        # No remote control or events: nothing listens or broadcasts beyond the jobs.
+        worker_enable_remote_control=False,
+        worker_send_task_events=False,
+    )
+    return app
+
+
+def broker_label(app: Celery) -> str:
+    """The broker URL with its password masked, for messages."""
+    with app.connection_for_write() as conn:
+        return conn.as_uri()
