@@ -36,10 +36,12 @@ from typing import Any
 PG_ADMIN_URL = os.environ.get("NEWSARCHIVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 NEWSARCHIVE = str(Path(sys.executable).with_name("newsarchive"))
+# Words of a county newspaper's week; each story a random draw, so no two are copies.
 WORDS = (
-    "harbour council ferry budget minister storm coast fishermen report vote plan week city "
-    "water bridge school police court market prices energy wind farm port workers union "
-    "talks agreement residents museum festival weather rain night morning official said"
+    "county hospital railway station library teachers parents farmers harvest drought "
+    "flooding road repairs planning permission housing estate football league concert "
+    "theatre charity appeal volunteers mayor election candidates budget deficit taxes "
+    "bus service ambulance fire brigade"
 ).split()
 
 
