@@ -27,10 +27,21 @@ def cluster_config(config: Config) -> ClusterConfig:
     return config.cluster
 
 
-def cluster_app(config: Config, *, queue: str | None = None) -> Celery:
-    """A Celery app for the cluster's broker whose jobs go to ``queue`` (default: the config's)."""
+def cluster_app(config: Config, *, queue: str | None = None, worker: bool = False) -> Celery:
+    """A Celery app for the cluster's broker whose jobs go to ``queue`` (default: the config's).
+
+    Senders (``worker`` False) give up on an unreachable broker after one quick retry:
+    the dispatcher has its own backoff, and a command should say so at once.
+    """
     cluster = cluster_config(config)
     app = Celery("newsarchive", broker=cluster.broker_url, set_as_current=False)
+    if not worker:
+        app.conf.broker_transport_options = {
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 0.5,
+        }
     app.conf.update(
         task_default_queue=queue or cluster.queue,
         task_acks_late=True,

@@ -47,8 +47,10 @@ def record_heartbeat(
     }
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(Worker).values(**values)
-    changed = {k: v for k, v in values.items() if k != "name" and (started_at or k != "started_at")}
-    stmt = stmt.on_conflict_do_update(index_elements=[Worker.name], set_=changed)
+    refreshed = {k: v for k, v in values.items() if k != "name"}
+    if started_at is None:  # a beat, not a (re)start: the row keeps when the worker started
+        del refreshed["started_at"]
+    stmt = stmt.on_conflict_do_update(index_elements=[Worker.name], set_=refreshed)
     with write_session(engine) as session:
         session.execute(stmt)
 

@@ -48,7 +48,7 @@ def queue_depth(config: Config) -> int | None:
     queue = app.conf.task_default_queue
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1)
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.5)
             channel = conn.default_channel
             try:
                 return int(channel.queue_declare(queue=queue, passive=True).message_count)

@@ -60,7 +60,7 @@ def run_worker(
     runtime = WorkerRuntime(
         config.path.resolve(), engine, name=name, log_format=fmt, log_level=level
     )
-    app = cluster_app(config, queue=queue)
+    app = cluster_app(config, queue=queue, worker=True)
     register_tasks(app, runtime)
 
     def on_shutdown(**_kwargs: Any) -> None:

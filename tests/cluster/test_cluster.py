@@ -201,6 +201,9 @@ def test_two_workers_crawl_every_source_and_a_killed_workers_crawl_is_redone(
             victim_process = w1 if victim == "w1" else w2
             os.kill(victim_process.proc.pid, signal.SIGKILL)
             victim_process.proc.wait(10)
+            # The orphaned crawl waits on the held story, so it still holds the source's
+            # lock when the job is delivered again: the survivor retries until it is gone.
+            survivor.wait_for_log("[late] source locked", timeout=60)
             gate.open()
             wait_for(lambda: any(r["status"] == "ok" for r in runs(pg_url, "late")), 60, "late ok")
         late_runs = runs(pg_url, "late")
