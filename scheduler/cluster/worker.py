@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +64,14 @@ def run_worker(
     app = cluster_app(config, queue=queue, worker=True)
     register_tasks(app, runtime)
 
-    def on_shutdown(**_kwargs: Any) -> None:
+    def stop_jobs() -> None:
         logger.info("worker %s stopping: asking running jobs to finish", name)
         runtime.stop_all()
+
+    def on_shutdown(**_kwargs: Any) -> None:
+        # Called inside Celery's signal handler: logging or taking a lock there can
+        # deadlock, so the work is done on a thread of its own.
+        threading.Thread(target=stop_jobs, name="stop-jobs", daemon=True).start()
 
     def on_ready(**_kwargs: Any) -> None:
         logger.info(

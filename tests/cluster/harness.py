@@ -158,3 +158,39 @@ class TcpProxy:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
+
+
+class FeedGate:
+    """The ``/feed.xml`` of ``sites`` held back: crawls of them are surely running.
+
+    With several sites, each feed is answered once every site's feed was asked
+    for (their crawls overlap); with one, it is answered at :meth:`open`. Only
+    the first crawls are held: later requests are answered at once.
+    """
+
+    def __init__(self, *sites: Any, timeout: float = 60) -> None:
+        self.requested = threading.Event()
+        self._open = threading.Event()
+        self._barrier = threading.Barrier(len(sites), timeout=timeout)
+        self._timeout = timeout
+        for site in sites:
+            body = site.read_file("/feed.xml")
+            site.add_route("/feed.xml", lambda _record, body=body: self._answer(body))
+
+    def _answer(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        self.requested.set()
+        if self._barrier.parties > 1 and not self._open.is_set():
+            self._barrier.wait()
+            self._open.set()
+        else:
+            self._open.wait(self._timeout)
+        return 200, {"Content-Type": "application/rss+xml"}, body
+
+    def open(self) -> None:
+        self._open.set()
+
+    def __enter__(self) -> FeedGate:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.open()  # never leave a server thread blocked

@@ -1,9 +1,10 @@
 """The cluster as an operator runs it: workers and dispatchers as subprocesses, real RabbitMQ
 and PostgreSQL, small news sites on loopback.
 
-Each test has its own database and queue. Sources are crawled from a feed of a few
-stories, so a crawl takes a couple of seconds; a :class:`Gate` holds one story
-back where a test needs a crawl to be surely running.
+Each test has its own database and queue. A crawl is a child process of a few
+seconds; the tests hold a page back (:class:`Gate`, :class:`FeedGate`) where a crawl
+must surely be running, and start workers only when their crawls are wanted, so as
+few crawls run as the assertions need.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 import os
 import random
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,10 +21,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.cli_process import run_cli
+from newsarchive.cli.main import main
 from tests.cluster.harness import (
     BROKER_HOST,
     BROKER_PORT,
+    FeedGate,
     TcpProxy,
     private_queue,
     require_rabbitmq,
@@ -36,10 +37,11 @@ from tests.fixture_server import FixtureServer
 from tests.scheduler.daemon_harness import DaemonProcess, Gate, archive_engine, wait_for
 
 WORDS = (
-    "harbour council ferry budget minister storm coast fishermen report vote plan week city "
-    "water bridge school police court market prices energy wind farm port workers union "
-    "talks agreement residents museum festival weather rain night morning official said"
+    "tide lighthouse pier trawler gulls harbourmaster lifeboat crew quay moorings dredging "
+    "regatta sailors ferry pontoon slipway chandlery netting lobster catch auction jetty "
+    "breakwater estuary sandbank coastguard beacon anchor hull rigging"
 ).split()
+# Longer than any test holds a page back: the held request must not time out.
 HOLD_SCRAPY = {"DOWNLOAD_TIMEOUT": 60}
 
 
@@ -70,10 +72,7 @@ def sites(tmp_path: Path) -> Iterator[dict[str, FixtureServer]]:
             "/news/market.html": story_page("Fish market prices rise", paragraphs(3)),
             "/wire/port-vote.html": story_page("Port workers to vote on pay", edited),
         },
-        "herald": {
-            "/news/storm.html": story_page("Storm cleanup begins", paragraphs(4)),
-            "/news/museum.html": story_page("Customs house museum opens", paragraphs(5)),
-        },
+        "herald": {"/news/storm.html": story_page("Storm cleanup begins", paragraphs(4))},
     }
     servers = {
         name: FixtureServer(write_site(tmp_path / "sites" / name, stories)).start()
@@ -84,30 +83,17 @@ def sites(tmp_path: Path) -> Iterator[dict[str, FixtureServer]]:
         server.stop()
 
 
-def feed_together(sites: list[FixtureServer], timeout: float = 30) -> None:
-    """Answer these sites' feeds only once every one was asked: their crawls overlap."""
-    barrier = threading.Barrier(len(sites), timeout=timeout)
-    for site in sites:
-        body = site.read_file("/feed.xml")
-
-        def answer(_record: object, body: bytes = body) -> tuple[int, dict[str, str], bytes]:
-            barrier.wait()
-            return 200, {"Content-Type": "application/rss+xml"}, body
-
-        site.add_route("/feed.xml", answer)
-
-
 def source(name: str, site: FixtureServer, schedule: str = "@every 1h") -> dict[str, object]:
     return {"name": name, "feeds": [site.url_for("/feed.xml")], "schedule": schedule}
 
 
 def runs(database_url: str, name: str | None = None) -> list[dict[str, object]]:
+    """The runs, oldest first."""
     from newsarchive.storage.runs import recent_runs
 
     with archive_engine(database_url) as engine:
         return [
             {
-                "id": r.id,
                 "source": r.source,
                 "status": r.status,
                 "worker": r.worker,
@@ -117,154 +103,129 @@ def runs(database_url: str, name: str | None = None) -> list[dict[str, object]]:
         ]
 
 
-def ok_sources(database_url: str) -> set[str]:
-    return {r["source"] for r in runs(database_url) if r["status"] == "ok"}
-
-
-def worker(config: Path, tmp_path: Path, name: str, *args: str) -> DaemonProcess:
-    process = DaemonProcess(
-        config, tmp_path / f"{name}.log", "--name", name, *args, command="worker"
-    )
-    process.wait_for_log(f"worker {name} ready", timeout=30)
+def worker(config: Path, tmp_path: Path, name: str) -> DaemonProcess:
+    process = DaemonProcess(config, tmp_path / f"{name}.log", "--name", name, command="worker")
+    process.wait_for_log(f"worker {name} ready", timeout=60)
     return process
 
 
-def stored_urls(database_url: str) -> list[str]:
-    from newsarchive.storage.models import Article
+def cli_json(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> str:
+    capsys.readouterr()
+    main(["--config", str(config), *args])
+    return capsys.readouterr().out
 
-    with archive_engine(database_url) as engine, engine.connect() as conn:
-        return list(conn.scalars(select(Article.canonical_url)))
 
-
-def test_two_workers_crawl_every_source_and_a_killed_workers_crawl_is_redone(
-    pg_url: str, queue: str, sites: dict[str, FixtureServer], tmp_path: Path
+def test_two_workers_crawl_the_sources_and_a_killed_workers_crawl_is_redone(
+    pg_url: str,
+    queue: str,
+    sites: dict[str, FixtureServer],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from newsarchive.storage.models import Article, ArticleVersion
 
-    gazette, courier, herald = sites["gazette"], sites["courier"], sites["herald"]
-    sources = [source("gazette", gazette), source("courier", courier), source("herald", herald)]
-    config = write_cluster_config(
-        tmp_path / "newsarchive.toml", pg_url, sources, queue=queue, scrapy=HOLD_SCRAPY
-    )
-    feed_together([gazette, courier])
-    w1 = worker(config, tmp_path, "w1")
-    w2 = worker(config, tmp_path, "w2")
-    with w1, w2, DaemonProcess(config, tmp_path / "daemon.log") as daemon:
-        daemon.wait_for_log("dispatcher active")
-        wait_for(
-            lambda: ok_sources(pg_url) == {"gazette", "courier", "herald"}, 60, "three ok runs"
-        )
-        daemon.signal(signal.SIGTERM)
-        assert daemon.wait(30) == 0
-
-        first = runs(pg_url)
-        assert [r["status"] for r in first] == ["ok"] * 3
-        by_source = {r["source"]: r["worker"] for r in first}
-        # Their feeds answered only once both were asked: two workers at the same moment.
-        assert {by_source["gazette"], by_source["courier"]} == {"w1", "w2"}
-        assert by_source["herald"] in ("w1", "w2")
-        urls = stored_urls(pg_url)
-        assert len(urls) == 7 and len(set(urls)) == 7
-        with archive_engine(pg_url) as engine, engine.connect() as conn:
-            wire = {
-                url: (id_, dup)
-                for id_, url, dup in conn.execute(
-                    select(Article.id, Article.canonical_url, Article.duplicate_of).where(
-                        Article.canonical_url.like("%/wire/%")
-                    )
-                )
-            }
-            warc_files = set(conn.scalars(select(ArticleVersion.warc_file)))
-        (a_id, a_dup), (b_id, b_dup) = wire.values()
-        assert a_dup == b_id or b_dup == a_id, f"wire copies not linked: {wire}"
-        # Each worker wrote its own WARC files under the shared warc_dir.
-        assert {f.split("-")[1] for f in warc_files} == {"w1", "w2"}
-        on_disk = {p.name for p in (tmp_path / "warc").iterdir()}
-        assert warc_files <= on_disk
-
-        # A worker killed mid-crawl: its job is delivered again, to the other worker.
-        stories = {
-            f"/late/{n}.html": story_page(f"Late story {n}", paragraphs(10 + n)) for n in range(3)
-        }
-        late = FixtureServer(write_site(tmp_path / "sites" / "late", stories)).start()
-        with late, Gate(late, "/late/2.html") as gate:
-            with config.open("a", encoding="utf-8") as out:  # the workers re-read it per job
-                out.write(
-                    f'\n[[sources]]\nname = "late"\nfeeds = ["{late.url_for("/feed.xml")}"]\n'
-                )
-            enqueued = run_cli("crawl", "--enqueue", "--source", "late", config=config)
-            assert enqueued.returncode == 0, enqueued.stderr
-            assert enqueued.stdout.startswith("late\t") and len(enqueued.stdout.split()[1]) == 36
-            assert gate.requested.wait(30), "the late crawl never reached its held story"
-            victim = next(r["worker"] for r in runs(pg_url, "late"))
-            survivor = {"w1": w2, "w2": w1}[victim]
-            victim_process = w1 if victim == "w1" else w2
-            os.kill(victim_process.proc.pid, signal.SIGKILL)
-            victim_process.proc.wait(10)
-            # The orphaned crawl waits on the held story, so it still holds the source's
-            # lock when the job is delivered again: the survivor retries until it is gone.
-            survivor.wait_for_log("[late] source locked", timeout=60)
-            gate.open()
-            wait_for(lambda: any(r["status"] == "ok" for r in runs(pg_url, "late")), 60, "late ok")
-        late_runs = runs(pg_url, "late")
-        assert [(r["status"], r["worker"]) for r in late_runs] == [
-            ("interrupted", victim),
-            ("ok", "w2" if victim == "w1" else "w1"),
-        ]
-        assert survivor.proc.poll() is None
-        urls = stored_urls(pg_url)
-        assert len(urls) == len(set(urls)) == 10  # nothing lost, nothing twice
-
-        listed = run_cli("runs", "--format", "jsonl", config=config)
-        assert [json.loads(line)["worker"] for line in listed.stdout.splitlines()][:2] == [
-            late_runs[1]["worker"],
-            victim,
-        ]
-        status = run_cli("status", "--format", "json", config=config)
-        report = json.loads(status.stdout)
-        assert {w["name"] for w in report["cluster"]["workers"]} == {"w1", "w2"}
-        assert report["cluster"]["queue_depth"] == 0
-        assert {s["source"]: s["last_run"]["worker"] for s in report["sources"]}["late"] in (
-            "w1",
-            "w2",
-        )
-
-
-def test_standby_dispatcher_takes_over_and_the_schedule_goes_on(
-    pg_url: str, queue: str, sites: dict[str, FixtureServer], tmp_path: Path
-) -> None:
+    gazette, courier = sites["gazette"], sites["courier"]
     config = write_cluster_config(
         tmp_path / "newsarchive.toml",
         pg_url,
-        [source("herald", sites["herald"], "@every 4s")],
+        [source("gazette", gazette), source("courier", courier)],
         queue=queue,
+        scrapy=HOLD_SCRAPY,
     )
-    with worker(config, tmp_path, "w1"), DaemonProcess(config, tmp_path / "d1.log") as first:
-        first.wait_for_log("dispatcher active")
-        with DaemonProcess(config, tmp_path / "d2.log") as standby:
+    workers = {"w1": worker(config, tmp_path, "w1"), "w2": worker(config, tmp_path, "w2")}
+    # Both feeds are answered only once both were asked: the two crawls run at once.
+    with (
+        FeedGate(gazette, courier),
+        Gate(gazette, "/news/ferry.html") as held,
+        workers["w1"],
+        workers["w2"],
+        DaemonProcess(config, tmp_path / "daemon.log") as daemon,
+    ):
+        assert held.requested.wait(60), "the gazette crawl never reached its held story"
+        victim = runs(pg_url, "gazette")[0]["worker"]
+        survivor = "w2" if victim == "w1" else "w1"
+        os.kill(workers[victim].proc.pid, signal.SIGKILL)
+        workers[victim].proc.wait(10)
+        # The orphaned crawl waits on the held story, so it still holds the source's lock
+        # when the job is delivered again: the survivor retries until it is gone.
+        workers[survivor].wait_for_log("[gazette] source locked", timeout=90)
+        held.open()
+        wait_for(
+            lambda: [r["status"] for r in runs(pg_url, "gazette")] == ["interrupted", "ok"],
+            90,
+            "the gazette job done again",
+        )
+        daemon.signal(signal.SIGTERM)
+        assert daemon.wait(30) == 0
+        # Stopped, not killed: a job is acknowledged just after its run is recorded.
+        workers[survivor].signal(signal.SIGTERM)
+        assert workers[survivor].wait(30) == 0
+
+    assert [(r["status"], r["worker"]) for r in runs(pg_url, "gazette")] == [
+        ("interrupted", victim),
+        ("ok", survivor),
+    ]
+    assert [(r["status"], r["worker"]) for r in runs(pg_url, "courier")] == [("ok", survivor)]
+    with archive_engine(pg_url) as engine, engine.connect() as conn:
+        stored = conn.execute(select(Article.canonical_url, Article.id, Article.duplicate_of))
+        articles = {url: (id_, dup) for url, id_, dup in stored}
+        warc_files = set(conn.scalars(select(ArticleVersion.warc_file)))
+    assert len(articles) == 5  # every story once: nothing lost, nothing twice
+    (a_id, a_dup), (b_id, b_dup) = (v for k, v in articles.items() if "/wire/" in k)
+    assert a_dup == b_id or b_dup == a_id, "the wire copies crawled at once were not linked"
+    # Each worker wrote its own WARC files, named after it, under the shared warc_dir.
+    assert {f.split("-")[1] for f in warc_files} == {"w1", "w2"}
+    assert warc_files <= {p.name for p in (tmp_path / "warc").iterdir()}
+
+    listed = cli_json(capsys, config, "runs", "--format", "jsonl")
+    newest, *first_two = [json.loads(line)["worker"] for line in listed.splitlines()]
+    assert newest == survivor and sorted(first_two) == sorted([survivor, victim])
+    report = json.loads(cli_json(capsys, config, "status", "--format", "json"))
+    assert {w["name"] for w in report["cluster"]["workers"]} == {"w1", "w2"}
+    assert report["cluster"]["queue_depth"] == 0
+    assert [s["last_run"]["worker"] for s in report["sources"]] == [survivor, survivor]
+
+
+def test_standby_dispatcher_takes_over_and_a_stopped_worker_interrupts_its_crawl(
+    pg_url: str, queue: str, sites: dict[str, FixtureServer], tmp_path: Path
+) -> None:
+    herald = sites["herald"]
+    config = write_cluster_config(
+        tmp_path / "newsarchive.toml",
+        pg_url,
+        [source("herald", herald, "@every 3s")],
+        queue=queue,
+        scrapy=HOLD_SCRAPY,
+    )
+    with DaemonProcess(config, tmp_path / "d1.log") as first:
+        first.wait_for_log("crawl sent to the queue")
+        with DaemonProcess(config, tmp_path / "d2.log") as standby, FeedGate(herald) as gate:
             standby.wait_for_log("standing by")
-            wait_for(lambda: "herald" in ok_sources(pg_url), 30, "a first ok run")
             first.proc.kill()
             first.proc.wait(10)
             killed_at = datetime.now(UTC)
             started = time.monotonic()
             standby.wait_for_log("dispatcher active", timeout=30)
             assert time.monotonic() - started < 30
-            wait_for(
-                lambda: any(
-                    r["status"] == "ok" and r["started_at"] > killed_at
-                    for r in runs(pg_url, "herald")
-                ),
-                30,
-                "a run sent by the new dispatcher",
-            )
-            assert "crawl sent to the queue" in standby.log
+            standby.wait_for_log("crawl sent to the queue")
+            # A job expires at its source's next tick: the dead dispatcher's are gone by
+            # the time a worker starts, so what it runs the new dispatcher sent.
+            with worker(config, tmp_path, "w1") as w1:
+                assert gate.requested.wait(60), "no crawl started after the takeover"
+                # SIGTERM to a worker mid-crawl: the crawl stops as the daemon's would.
+                w1.signal(signal.SIGTERM)
+                w1.wait_for_log("asking running jobs to finish")
+                gate.open()
+                assert w1.wait(60) == 0
+    [run] = runs(pg_url, "herald")
+    assert (run["status"], run["worker"]) == ("interrupted", "w1")
+    assert run["started_at"] > killed_at
 
 
 def test_missed_crawls_are_sent_when_the_broker_returns(
     pg_url: str, queue: str, sites: dict[str, FixtureServer], tmp_path: Path
 ) -> None:
-    herald = [source("herald", sites["herald"], "@every 2s")]
+    herald = [source("herald", sites["herald"], "@every 3s")]
     proxy = TcpProxy((BROKER_HOST, BROKER_PORT))
     proxy.start()
     direct = write_cluster_config(tmp_path / "worker.toml", pg_url, herald, queue=queue)
@@ -272,24 +233,29 @@ def test_missed_crawls_are_sent_when_the_broker_returns(
         tmp_path / "dispatcher.toml", pg_url, herald, queue=queue, broker_url=proxy.url
     )
     try:
-        with worker(direct, tmp_path, "w1"), DaemonProcess(proxied, tmp_path / "d.log") as daemon:
-            wait_for(lambda: "herald" in ok_sources(pg_url), 30, "a first ok run")
+        with DaemonProcess(proxied, tmp_path / "d.log") as daemon:
+            daemon.wait_for_log("crawl sent to the queue")
             proxy.stop()
-            daemon.wait_for_log("crawl not sent", timeout=20)
-            outage_began = len(daemon.log)
             # The schedule comes round while the broker is away, and the retries fail too.
-            wait_for(lambda: daemon.log.count("crawl not sent") >= 3, 20, "retries in vain")
+            wait_for(lambda: daemon.log.count("crawl not sent") >= 3, 30, "sends in vain")
             assert daemon.proc.poll() is None
-            restored_at = datetime.now(UTC)
-            during_outage = daemon.log[outage_began:]
+            restored_at, restored_mark = datetime.now(UTC), len(daemon.log)
+            during_outage = daemon.log[daemon.log.index("crawl not sent") : restored_mark]
             proxy.start()
             wait_for(
-                lambda: any(r["started_at"] > restored_at for r in runs(pg_url, "herald")),
-                40,
+                lambda: "crawl sent to the queue" in daemon.log[restored_mark:],
+                30,
                 "a crawl sent after the broker returned",
             )
+            with worker(direct, tmp_path, "w1"):
+                wait_for(
+                    lambda: any(r["status"] == "ok" for r in runs(pg_url, "herald")),
+                    60,
+                    "the crawl sent after the outage run",
+                )
             assert "crawl sent to the queue" not in during_outage
-            assert "crawl sent to the queue" in daemon.log[outage_began + len(during_outage) :]
-            assert {r["status"] for r in runs(pg_url, "herald")} <= {"ok", "running"}
+            assert all(r["started_at"] > restored_at for r in runs(pg_url, "herald"))
+            daemon.signal(signal.SIGTERM)
+            assert daemon.wait(30) == 0
     finally:
         proxy.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,6 +61,28 @@ def test_jobs_wait_in_the_queue_until_a_worker_takes_them(tmp_path: Path, queue:
         ("newsarchive.crawl", ["harbour"]),
         ("newsarchive.import", ["/data/wire-2024.warc.gz", ["--source", "wire"]]),
     ]
+
+
+def test_crawl_enqueue_queues_the_named_sources_and_prints_their_job_ids(
+    tmp_path: Path, queue: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from newsarchive.cli.main import main
+
+    config = tmp_path / "newsarchive.toml"
+    config.write_text(
+        '[database]\nurl = "postgresql+psycopg://archive@db.example/news"\n\n'
+        f'[cluster]\nbroker_url = "{BROKER_URL}"\nqueue = "{queue}"\n\n'
+        '[[sources]]\nname = "harbour"\nfeeds = ["https://example.com/rss.xml"]\n\n'
+        '[[sources]]\nname = "wire"\nfeeds = ["https://wire.example/rss.xml"]\n',
+        encoding="utf-8",
+    )
+    assert main(["--config", str(config), "crawl", "--enqueue", "--source", "wire"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    name, job_id = line.split("\t")
+    assert name == "wire" and len(job_id) == 36
+    assert main(["--config", str(config), "crawl", "--enqueue", "--format", "json"]) == 0
+    assert [job["source"] for job in json.loads(capsys.readouterr().out)] == ["harbour", "wire"]
+    assert [args for _task, args in waiting_messages(queue)] == [["wire"], ["harbour"], ["wire"]]
 
 
 def test_an_unreachable_broker_is_reported_not_raised(tmp_path: Path) -> None:
