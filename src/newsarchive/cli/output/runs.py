@@ -147,8 +147,10 @@ def _cluster_record(cluster: ClusterStatus) -> dict[str, object]:
 
 
 def _print_cluster(cluster: ClusterStatus, out: TextIO) -> None:
-    depth = "unknown (broker unreachable)" if cluster.queue_depth is None else cluster.queue_depth
-    out.write(f"\nqueue {cluster.queue}: {depth} job(s) waiting\n")
+    if cluster.queue_depth is None:
+        out.write(f"\nqueue {cluster.queue}: broker unreachable, jobs waiting unknown\n")
+    else:
+        out.write(f"\nqueue {cluster.queue}: {cluster.queue_depth} job(s) waiting\n")
     if not cluster.workers:
         out.write("no worker seen in the last hour\n")
         return
