@@ -13,6 +13,7 @@ import functools
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ class WorkerRuntime:
         for process in running:
             process.stop("shutdown")
 
-    def _supervise(self, process: SupervisedProcess, start: Any) -> bool:
+    def _supervise(self, process: SupervisedProcess, start: Callable[[], object]) -> bool:
         """Start ``process`` unless the worker is stopping; False if it did not start."""
         with self._lock:
             if self._stopping:
