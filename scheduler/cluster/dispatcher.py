@@ -205,9 +205,10 @@ class Dispatcher(Daemon):
             with self._lock:
                 if self._stopping:
                     return
-            for name in missed:
-                if not self._send(name):
-                    delay = min(delay * 2, RETRY_MAX_SECONDS)
-                    break
-            else:
-                delay = RETRY_FIRST_SECONDS
+            try:
+                sent_all = all(self._send(name) for name in missed)  # stops at a failure
+            except Exception:
+                # This thread is the only way back for missed crawls: it must not die.
+                logger.exception("resending missed crawls failed; trying again")
+                sent_all = False
+            delay = RETRY_FIRST_SECONDS if sent_all else min(delay * 2, RETRY_MAX_SECONDS)
