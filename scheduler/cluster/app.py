@@ -35,13 +35,15 @@ def cluster_app(config: Config, *, queue: str | None = None, worker: bool = Fals
     """
     cluster = cluster_config(config)
     app = Celery("newsarchive", broker=cluster.broker_url, set_as_current=False)
+    options: dict[str, object] = {}
+    if cluster.broker_url.startswith("redis"):
+        # Redis hands an unacknowledged job to another worker after this long: it
+        # must outlast the longest crawl, which is acknowledged only at its end.
+        daemon = config.daemon
+        options["visibility_timeout"] = 2 * (daemon.crawl_time_limit + daemon.shutdown_grace)
     if not worker:
-        app.conf.broker_transport_options = {
-            "max_retries": 1,
-            "interval_start": 0,
-            "interval_step": 0.5,
-            "interval_max": 0.5,
-        }
+        options.update(max_retries=1, interval_start=0, interval_step=0.5, interval_max=0.5)
+    app.conf.broker_transport_options = options
     app.conf.update(
         task_default_queue=queue or cluster.queue,
         task_acks_late=True,
