@@ -376,6 +376,9 @@ def run_daemon(
     if not config.sources:
         raise ConfigError(f"{config.path}: no [[sources]] defined: nothing to schedule")
     if config.cluster is not None:
+        from .cluster import require_cluster_extra
+
+        require_cluster_extra(config)
         from .cluster.dispatcher import Dispatcher
 
         return Dispatcher(config, log_format=fmt, log_level=level).run()

@@ -89,7 +89,9 @@ def cluster_status(config: Config, engine: Engine) -> ClusterStatus | None:
     """The queue and its workers; None without ``[cluster]``."""
     if config.cluster is None:
         return None
-    from .cluster import queue_depth  # Celery: only for a cluster
+    from .cluster import queue_depth, require_cluster_extra  # Celery: only for a cluster
+
+    require_cluster_extra(config)
 
     return ClusterStatus(
         queue=config.cluster.queue,

@@ -12,19 +12,14 @@ from __future__ import annotations
 
 from celery import Celery
 
-from newsarchive.config import ClusterConfig, Config, ConfigError
+from newsarchive.config import Config
+
+from . import require_cluster_extra
 
 CRAWL_TASK = "newsarchive.crawl"
 IMPORT_TASK = "newsarchive.import"
 # Seconds to wait for the broker before calling it unreachable.
 BROKER_TIMEOUT = 3
-
-
-def cluster_config(config: Config) -> ClusterConfig:
-    """The ``[cluster]`` section; ConfigError naming the file when there is none."""
-    if config.cluster is None:
-        raise ConfigError(f"{config.path}: no [cluster] section (broker_url is needed)")
-    return config.cluster
 
 
 def cluster_app(config: Config, *, queue: str | None = None, worker: bool = False) -> Celery:
@@ -33,7 +28,7 @@ def cluster_app(config: Config, *, queue: str | None = None, worker: bool = Fals
     Senders (``worker`` False) give up on an unreachable broker after one quick retry:
     the dispatcher has its own backoff, and a command should say so at once.
     """
-    cluster = cluster_config(config)
+    cluster = require_cluster_extra(config)
     app = Celery("newsarchive", broker=cluster.broker_url, set_as_current=False)
     options: dict[str, object] = {}
     if cluster.broker_url.startswith("redis"):

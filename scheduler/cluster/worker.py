@@ -23,7 +23,8 @@ from newsarchive.config import ConfigError, load_config
 from newsarchive.logformat import LogFormat, configure_logging
 from newsarchive.storage import create_archive_engine, ensure_schema
 
-from .app import cluster_app, cluster_config
+from . import require_cluster_extra
+from .app import cluster_app
 from .heartbeat import Heartbeat
 from .tasks import WorkerRuntime, register_tasks
 
@@ -45,7 +46,7 @@ def run_worker(
 ) -> int:
     """Run the worker until SIGTERM/SIGINT; 0 after a clean stop."""
     config = load_config(config_path)
-    cluster = cluster_config(config)
+    cluster = require_cluster_extra(config)
     if config.path is None or not config.path.is_file():
         raise ConfigError(f"{config.path}: a worker needs a config file (it re-reads it per job)")
     fmt: LogFormat = log_format or config.daemon.log_format

@@ -68,3 +68,20 @@ def test_sqlite_with_a_cluster_is_refused_at_start(
     refused = run_cli("worker", config=path)
     assert refused.returncode == 2
     assert f"{path}: database.url: a [cluster] needs PostgreSQL" in refused.stderr
+
+
+def test_a_cluster_without_celery_installed_says_which_extra_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from newsarchive.scheduler.cluster import require_cluster_extra
+
+    path = write(tmp_path, PG, 'broker_url = "amqp://127.0.0.1//"')
+    config = load_config(path)
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "celery" else find_spec(name)
+    )
+    with pytest.raises(ConfigError, match=rf"^{path}: cluster: Celery is not installed"):
+        require_cluster_extra(config)

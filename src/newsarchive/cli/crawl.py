@@ -61,11 +61,14 @@ def _enqueue(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
     import json
 
     from newsarchive.config import ConfigError
-    from newsarchive.scheduler.cluster import BrokerUnavailable, enqueue_crawl
+    from newsarchive.scheduler.cluster import require_cluster_extra
 
     config = ctx.config(required=True)
     if config.cluster is None:
         raise ConfigError(f"{config.path}: crawl --enqueue needs a [cluster] section")
+    require_cluster_extra(config)
+    from newsarchive.scheduler.cluster import BrokerUnavailable, enqueue_crawl
+
     sources = config.select_sources(args.source)
     if not sources:
         raise ConfigError(f"{config.path}: no [[sources]] defined")

@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from newsarchive.scheduler.cluster import require_cluster_extra
+
+    require_cluster_extra(ctx.config(required=True))  # before Celery is imported
     from newsarchive.scheduler.cluster.worker import run_worker
 
     # The worker re-reads the config file for every job, so it gets the path.
