@@ -216,7 +216,7 @@ def _crawl(
                     source.name,
                     ", ".join(map(str, stale)),
                 )
-            run_id = store.start_run(source.name)
+            run_id = store.start_run(source.name, worker=settings.get("NEWSARCHIVE_WORKER"))
             if on_run_started is not None:
                 on_run_started(source.name, run_id)
             crawler = process.create_crawler(NewsSpider)

@@ -37,6 +37,10 @@ NEWSARCHIVE_DEFAULTS: dict[str, object] = {
     "NEWSARCHIVE_TEMPLATE_FLUSH_PAGES": 200,
     # Where responses are archived as WARC files; None archives none.
     "NEWSARCHIVE_WARC_DIR": None,
+    # The cluster worker running this crawl (``newsarchive worker``): recorded on
+    # the run row and put in WARC file names, so workers sharing one warc_dir
+    # never write the same file. None outside a cluster.
+    "NEWSARCHIVE_WORKER": None,
     # A WARC file is closed and a new one started at this size.
     "NEWSARCHIVE_WARC_MAX_SIZE": 1_000_000_000,
     # Networks a crawl may reach although private, loopback, link-local or

@@ -15,6 +15,7 @@ each stored story's body (``raw_html``).
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from scrapy import Request, signals
@@ -42,6 +43,11 @@ def _headers(headers: object) -> list[tuple[str, str]]:
     ]
 
 
+def _file_safe(name: str) -> str:
+    """``newsarchive@host.example`` → ``newsarchive_host.example``: no shell or path characters."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
 class WarcArchiveMiddleware:
     """Writes request + response records of every 2xx response to ``NEWSARCHIVE_WARC_DIR``."""
 
@@ -51,11 +57,13 @@ class WarcArchiveMiddleware:
         directory: Path,
         max_size: int,
         stats: StatsCollector | None = None,
+        worker: str | None = None,
     ) -> None:
         self.context = context
         self.stats = stats
         self.directory = directory
         self.max_size = max_size
+        self.worker = worker
         self.writer: WarcWriter | None = None
 
     @classmethod
@@ -64,17 +72,22 @@ class WarcArchiveMiddleware:
         if not directory:
             raise NotConfigured("NEWSARCHIVE_WARC_DIR is not set")
         max_size = setting_int(crawler.settings, "NEWSARCHIVE_WARC_MAX_SIZE")
-        middleware = cls(crawl_context(crawler), Path(directory), max_size, crawler.stats)
+        worker = crawler.settings.get("NEWSARCHIVE_WORKER")
+        middleware = cls(crawl_context(crawler), Path(directory), max_size, crawler.stats, worker)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self) -> None:
         source, run_id = self.context.source.name, self.context.run_id
+        prefix = f"newsarchive-{source}-run{run_id or 0}"
+        if self.worker:
+            # Workers on several machines share warc_dir: the name says whose file it is.
+            prefix = f"newsarchive-{_file_safe(self.worker)}-{source}-run{run_id or 0}"
         self.writer = WarcWriter(
             self.directory,
             max_size=self.max_size,
-            prefix=f"newsarchive-{source}-run{run_id or 0}",
+            prefix=prefix,
             info={"isPartOf": f"newsarchive crawl run {run_id} of source {source}"},
         )
 

@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from types import FrameType
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from newsarchive.exit_codes import ExitCode
 
@@ -46,6 +46,8 @@ class ChildSpec(TypedDict):
     time_limit: int
     log_format: str
     log_level: str
+    worker: NotRequired[str | None]
+    """The cluster worker running the crawl (recorded on its run), absent for the daemon."""
 
 
 def _read_line(fd: int) -> bytes:
@@ -83,7 +85,7 @@ def _watch_parent(fd: int) -> None:
     """Stop the crawl when the daemon's end of stdin closes (the daemon died)."""
     while os.read(fd, 4096):
         pass
-    logging.getLogger(__name__).warning("the daemon went away: stopping this crawl")
+    logging.getLogger(__name__).warning("the daemon (or worker) went away: stopping this crawl")
     _stop_requested.set()
     time.sleep(ORPHAN_GRACE_SECONDS)
     os._exit(EXIT_FAILED)
@@ -116,6 +118,8 @@ def main() -> int:
         # daemon's kill a little later is only the backstop for a stuck crawl.
         "CLOSESPIDER_TIMEOUT": spec["time_limit"],
     }
+    if spec.get("worker"):
+        overrides["NEWSARCHIVE_WORKER"] = spec["worker"]
     if spec["log_format"] == "json":
         # Scrapy's root handler would write text; ours writes JSON instead.
         overrides["LOG_ENABLED"] = False

@@ -203,10 +203,11 @@ class Daemon:
                 extra={"event": "reload_refused"},
             )
             return
-        if new.database_url != self.config.database_url:
+        problem = self._reload_problem(new)
+        if problem:
             logger.error(
-                "SIGHUP: config refused, keeping the running one: the database URL changed "
-                "(restart the daemon to switch databases)",
+                "SIGHUP: config refused, keeping the running one: %s",
+                problem,
                 extra={"event": "reload_refused"},
             )
             return
@@ -232,6 +233,12 @@ class Daemon:
                 logger.info("[%s] source settings changed: used from its next crawl", name)
         logger.info("SIGHUP: config reloaded", extra={"event": "reloaded"})
         self._log_schedule()
+
+    def _reload_problem(self, new: Config) -> str | None:
+        """Why ``new`` cannot replace the running config without a restart; None if it can."""
+        if new.database_url != self.config.database_url:
+            return "the database URL changed (restart the daemon to switch databases)"
+        return None
 
     # ------------------------------------------------------------------ one crawl
 
@@ -266,72 +273,26 @@ class Daemon:
         self._back_off_if_failing(name)
 
     def _log_started(self, source: str, run_id: int, pid: int) -> None:
-        logger.info(
-            "[%s] crawl started (run %d, pid %d)",
-            source,
-            run_id,
-            pid,
-            extra={"event": "crawl_started", "source": source, "run_id": run_id, "pid": pid},
-        )
+        log_started(logger, source, run_id, pid)
 
     def _log_finished(self, outcome: CrawlOutcome) -> None:
-        name = outcome.source
-        if outcome.busy:
-            logger.info(
-                "[%s] crawl skipped: another process is crawling this source",
-                name,
-                extra={"event": "crawl_skipped", "source": name},
-            )
-            return
-        if not outcome.run_ids:
-            logger.error(
-                "[%s] crawl process %s before it could record a run (see its log above)",
-                name,
-                describe_exit(outcome.returncode),
-                extra={"event": "crawl_failed_to_start", "source": name},
-            )
-            return
-        for run_id in outcome.run_ids:
-            run = get_run(self.engine, run_id)
-            if run is None:
-                continue
-            counters = RunCounters.of(run).as_dict()
-            logger.log(
-                logging.INFO
-                if run.status in (RunStatus.OK, RunStatus.INTERRUPTED)
-                else logging.WARNING,
-                "[%s] crawl %s (run %d) in %.1fs: %s%s",
-                name,
-                run.status,
-                run_id,
-                outcome.duration,
-                ", ".join(f"{k}={v}" for k, v in counters.items()),
-                f"; {run.error}" if run.error else "",
-                extra={
-                    "event": "crawl_finished",
-                    "source": name,
-                    "run_id": run_id,
-                    "status": run.status,
-                    "duration": round(outcome.duration, 3),
-                    "error": run.error,
-                    **counters,
-                },
-            )
+        log_outcome(logger, self.engine, outcome)
 
-    def _back_off_if_failing(self, name: str) -> None:
+    def _back_off_if_failing(self, name: str) -> datetime | None:
+        """Push a failing source's next run back; when it is next due, None if not failing."""
         with self._lock:
             source = next((s for s in self.config.sources if s.name == name), None)
             daemon_config = self.config.daemon
             if self._stopping or source is None:
-                return
+                return None
         runs = recent_runs(self.engine, source=name, limit=HISTORY_RUNS)
         failures = consecutive_failures(runs)
         if failures < daemon_config.failure_backoff_after:
-            return
+            return None
         due = next_due(source, runs, daemon_config, datetime.now(UTC))
         job = self.scheduler.get_job(name)
         if job is None:
-            return
+            return None
         if job.next_run_time is None or job.next_run_time < due:
             with contextlib.suppress(JobLookupError):
                 self.scheduler.modify_job(name, next_run_time=due)
@@ -341,6 +302,64 @@ class Daemon:
             failures,
             due.isoformat(timespec="seconds"),
             extra={"event": "backoff", "source": name, "failures": failures, "next_run": due},
+        )
+        return due
+
+
+def log_started(log: logging.Logger, source: str, run_id: int, pid: int) -> None:
+    """The line a crawl's start gets, from the daemon or a worker."""
+    log.info(
+        "[%s] crawl started (run %d, pid %d)",
+        source,
+        run_id,
+        pid,
+        extra={"event": "crawl_started", "source": source, "run_id": run_id, "pid": pid},
+    )
+
+
+def log_outcome(log: logging.Logger, engine: Engine, outcome: CrawlOutcome) -> None:
+    """The lines a finished crawl gets (its runs' status and counters), from daemon or worker."""
+    name = outcome.source
+    if outcome.busy:
+        log.info(
+            "[%s] crawl skipped: another process is crawling this source",
+            name,
+            extra={"event": "crawl_skipped", "source": name},
+        )
+        return
+    if not outcome.run_ids:
+        log.error(
+            "[%s] crawl process %s before it could record a run (see its log above)",
+            name,
+            describe_exit(outcome.returncode),
+            extra={"event": "crawl_failed_to_start", "source": name},
+        )
+        return
+    for run_id in outcome.run_ids:
+        run = get_run(engine, run_id)
+        if run is None:
+            continue
+        counters = RunCounters.of(run).as_dict()
+        log.log(
+            logging.INFO
+            if run.status in (RunStatus.OK, RunStatus.INTERRUPTED)
+            else logging.WARNING,
+            "[%s] crawl %s (run %d) in %.1fs: %s%s",
+            name,
+            run.status,
+            run_id,
+            outcome.duration,
+            ", ".join(f"{k}={v}" for k, v in counters.items()),
+            f"; {run.error}" if run.error else "",
+            extra={
+                "event": "crawl_finished",
+                "source": name,
+                "run_id": run_id,
+                "status": run.status,
+                "duration": round(outcome.duration, 3),
+                "error": run.error,
+                **counters,
+            },
         )
 
 
@@ -359,4 +378,11 @@ def run_daemon(
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
     if not config.sources:
         raise ConfigError(f"{config.path}: no [[sources]] defined: nothing to schedule")
+    if config.cluster is not None:
+        from .cluster import require_cluster_extra
+
+        require_cluster_extra(config)
+        from .cluster.dispatcher import Dispatcher
+
+        return Dispatcher(config, log_format=fmt, log_level=level).run()
     return Daemon(config, log_format=fmt, log_level=level).run()

@@ -1,7 +1,8 @@
 """What ``newsarchive status`` reports per source, computed from the config and ``crawl_runs``.
 
 The next run time is what the daemon would choose (:func:`.timing.next_due`),
-without its random jitter.
+without its random jitter. With ``[cluster]``, also the queue's depth and the
+workers seen in the last hour.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from newsarchive.storage.runs import (
     recent_runs,
 )
 
+from .cluster.heartbeat import WorkerRecord, recent_workers
 from .timing import next_due
 
 HISTORY_RUNS = 50
@@ -79,3 +81,27 @@ def source_statuses(
             )
         )
     return statuses
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    queue: str
+    queue_depth: int | None
+    """Jobs waiting to be taken by a worker; None when the broker cannot be reached."""
+    workers: list[WorkerRecord]
+    """Seen in the last hour, most recently seen first."""
+
+
+def cluster_status(config: Config, engine: Engine) -> ClusterStatus | None:
+    """The queue and its workers; None without ``[cluster]``."""
+    if config.cluster is None:
+        return None
+    from .cluster import queue_depth, require_cluster_extra  # Celery: only for a cluster
+
+    require_cluster_extra(config)
+
+    return ClusterStatus(
+        queue=config.cluster.queue,
+        queue_depth=queue_depth(config),
+        workers=recent_workers(engine),
+    )

@@ -59,7 +59,95 @@ class CrawlOutcome:
         return self.returncode == EXIT_BUSY
 
 
-class CrawlChild:
+class SupervisedProcess:
+    """A command in its own process group, stopped with SIGTERM and killed past a hard limit.
+
+    The daemon's crawls and the cluster's jobs (crawls and imports) share it, so
+    the time limit and the graceful stop behave the same wherever work runs.
+    """
+
+    def __init__(self, name: str, *, time_limit: int, grace: int) -> None:
+        self.name = name
+        self.time_limit = time_limit
+        self.grace = grace
+        self._proc: subprocess.Popen[str] | None = None
+        self._stopped_for: str | None = None
+        self._started_at = 0.0
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    @property
+    def stopped_for(self) -> str | None:
+        """``timeout`` or ``shutdown`` once the supervisor has ended the process, else None."""
+        return self._stopped_for
+
+    def spawn(
+        self, argv: list[str], stdin_line: str | None = None, *, read_stdout: bool = True
+    ) -> subprocess.Popen[str]:
+        """Start ``argv``; ``stdin_line`` is written and stdin left open for the process's life.
+
+        ``read_stdout``: the caller reads the process's stdout (else it is ours).
+        """
+        self._started_at = time.monotonic()
+        self._proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE if read_stdout else None,
+            text=True,
+            # Own process group: a Ctrl-C at the daemon's terminal must reach
+            # the daemon only, which then stops each crawl exactly once.
+            start_new_session=True,
+        )
+        assert self._proc.stdin is not None
+        if stdin_line is not None:
+            self._proc.stdin.write(stdin_line)
+            self._proc.stdin.flush()  # stdin stays open: closing it tells the child we died
+        return self._proc
+
+    def stop(self, reason: str = "shutdown") -> None:
+        """Ask the process to finish now (a crawl's graceful shutdown); once is enough."""
+        if self._proc is None or self._proc.poll() is not None or self._stopped_for:
+            return
+        self._stopped_for = reason
+        with contextlib.suppress(ProcessLookupError):
+            self._proc.send_signal(signal.SIGTERM)
+
+    def kill(self, reason: str = "shutdown") -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        self._stopped_for = self._stopped_for or reason
+        with contextlib.suppress(ProcessLookupError):
+            self._proc.kill()
+
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def wait_limited(self) -> tuple[int, float]:
+        """Block until the process ends, killing it past the hard limit; (returncode, seconds)."""
+        assert self._proc is not None
+        hard_limit = self.time_limit + self.grace + STARTUP_ALLOWANCE_SECONDS
+        try:
+            self._proc.wait(timeout=hard_limit)
+        except subprocess.TimeoutExpired:
+            logger.error(
+                "[%s] still running %ds after its %ds limit: killing it",
+                self.name,
+                hard_limit - self.time_limit,
+                self.time_limit,
+            )
+            self.kill("timeout")
+            self._proc.wait()
+        return self._proc.returncode, time.monotonic() - self._started_at
+
+    def close_stdin(self) -> None:
+        if self._proc is not None and self._proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._proc.stdin.close()
+
+
+class CrawlChild(SupervisedProcess):
     """One crawl of one source in its own process (see :mod:`.child` for the protocol)."""
 
     def __init__(
@@ -70,10 +158,14 @@ class CrawlChild:
         log_format: str,
         log_level: str,
         on_run_started: Callable[[str, int, int], None] | None = None,
+        worker: str | None = None,
     ) -> None:
+        super().__init__(
+            source.name,
+            time_limit=config.daemon.crawl_time_limit,
+            grace=config.daemon.shutdown_grace,
+        )
         self.source = source
-        self.time_limit = config.daemon.crawl_time_limit
-        self.grace = config.daemon.shutdown_grace
         self._on_run_started = on_run_started
         # Only this source: the child has no business with the others' settings.
         data = config.model_dump(mode="json")
@@ -86,30 +178,15 @@ class CrawlChild:
             "log_format": log_format,
             "log_level": log_level,
         }
-        self._proc: subprocess.Popen[str] | None = None
+        if worker is not None:
+            self._spec["worker"] = worker
         self._reader: threading.Thread | None = None
         self._run_ids: list[int] = []
-        self._stopped_for: str | None = None
-        self._started_at = 0.0
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
 
     def start(self) -> None:
-        self._started_at = time.monotonic()
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "newsarchive.scheduler.child"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            # Own process group: a Ctrl-C at the daemon's terminal must reach
-            # the daemon only, which then stops each crawl exactly once.
-            start_new_session=True,
+        self.spawn(
+            [sys.executable, "-m", "newsarchive.scheduler.child"], json.dumps(self._spec) + "\n"
         )
-        assert self._proc.stdin is not None
-        self._proc.stdin.write(json.dumps(self._spec) + "\n")
-        self._proc.stdin.flush()  # stdin stays open: closing it tells the child we died
         self._reader = threading.Thread(
             target=self._read_reports, name=f"crawl-{self.source.name}-stdout", daemon=True
         )
@@ -127,50 +204,18 @@ class CrawlChild:
             if self._on_run_started is not None:
                 self._on_run_started(self.source.name, run_id, self._proc.pid)
 
-    def stop(self, reason: str = "shutdown") -> None:
-        """Ask the crawl to finish now (Scrapy's graceful shutdown); once is enough."""
-        if self._proc is None or self._proc.poll() is not None or self._stopped_for:
-            return
-        self._stopped_for = reason
-        with contextlib.suppress(ProcessLookupError):
-            self._proc.send_signal(signal.SIGTERM)
-
-    def kill(self, reason: str = "shutdown") -> None:
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        self._stopped_for = self._stopped_for or reason
-        with contextlib.suppress(ProcessLookupError):
-            self._proc.kill()
-
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
     def wait(self, engine: Engine) -> CrawlOutcome:
         """Block until the child ends (killing it past the hard time limit); close orphan runs."""
-        assert self._proc is not None
-        hard_limit = self.time_limit + self.grace + STARTUP_ALLOWANCE_SECONDS
-        try:
-            self._proc.wait(timeout=hard_limit)
-        except subprocess.TimeoutExpired:
-            logger.error(
-                "[%s] crawl still running %ds after its %ds limit: killing it",
-                self.source.name,
-                hard_limit - self.time_limit,
-                self.time_limit,
-            )
-            self.kill("timeout")
-            self._proc.wait()
+        returncode, duration = self.wait_limited()
         if self._reader is not None:
             self._reader.join(timeout=5)
-        if self._proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                self._proc.stdin.close()
+        self.close_stdin()
         outcome = CrawlOutcome(
             source=self.source.name,
             run_ids=list(self._run_ids),
-            returncode=self._proc.returncode,
+            returncode=returncode,
             stopped_for=self._stopped_for,
-            duration=time.monotonic() - self._started_at,
+            duration=duration,
         )
         status, error = self._orphan_status(outcome)
         for run_id in outcome.run_ids:

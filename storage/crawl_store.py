@@ -258,8 +258,8 @@ class CrawlStore:
         return runs.mark_stale_runs_interrupted(self.engine, source)
 
     @_retrying
-    def start_run(self, source: str) -> int:
-        return runs.start_run(self.engine, source)
+    def start_run(self, source: str, *, worker: str | None = None) -> int:
+        return runs.start_run(self.engine, source, worker=worker)
 
     def finish_run(
         self,

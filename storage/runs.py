@@ -111,6 +111,8 @@ class RunRecord(RunCounters):
     finished_at: datetime | None
     status: RunStatus
     error: str | None
+    worker: str | None = None
+    """The cluster worker that ran it; None for the daemon's and the CLI's crawls."""
 
     @property
     def counters(self) -> RunCounters:
@@ -124,10 +126,12 @@ class RunRecord(RunCounters):
         return (self.finished_at - self.started_at).total_seconds()
 
 
-def start_run(engine: Engine, source: str) -> int:
-    """Open a ``running`` row for a crawl of ``source``; returns its id."""
+def start_run(engine: Engine, source: str, *, worker: str | None = None) -> int:
+    """Open a ``running`` row for a crawl of ``source`` (run by cluster ``worker``); its id."""
     with write_session(engine) as session:
-        run = CrawlRun(source_id=ensure_source(session, source), status=RunStatus.RUNNING)
+        run = CrawlRun(
+            source_id=ensure_source(session, source), status=RunStatus.RUNNING, worker=worker
+        )
         session.add(run)
         session.flush()
         return run.id
@@ -194,6 +198,7 @@ def _record(run: CrawlRun, source: str) -> RunRecord:
         finished_at=run.finished_at,
         status=run.status,
         error=run.error,
+        worker=run.worker,
         **RunCounters.of(run).as_dict(),
     )
 

@@ -333,8 +333,36 @@ class ServeConfig(_Strict):
         return split_listen(self.listen)[1]
 
 
+_BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss")
+_QUEUE_NAME = r"^[A-Za-z0-9_.:-]{1,200}$"
+
+
+def _broker_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in _BROKER_SCHEMES or not parts.hostname:
+        schemes = ", ".join(f"{s}://" for s in _BROKER_SCHEMES)
+        # Never echo the URL: it may carry the broker's password.
+        raise ValueError(f"not a broker URL (expected {schemes} with a host)")
+    try:
+        parts.port  # noqa: B018 (a bad port only raises when read)
+    except ValueError as exc:
+        raise ValueError(f"bad broker URL: {exc}") from None
+    return value
+
+
+class ClusterConfig(_Strict):
+    """Crawls run as Celery jobs on workers (``newsarchive worker``), on many machines."""
+
+    broker_url: Annotated[str, AfterValidator(_broker_url)]
+    """RabbitMQ (``amqp://``) or Redis (``redis://``)."""
+    queue: str = Field(default="newsarchive", pattern=_QUEUE_NAME)
+    heartbeat_interval: Seconds = Field(default=30, ge=1, le=3600)
+    """How often a worker refreshes its row in ``workers``."""
+
+
 class Config(_Strict):
     database: DatabaseConfig = DatabaseConfig()
+    cluster: ClusterConfig | None = None
     crawl: CrawlConfig = CrawlConfig()
     daemon: DaemonConfig = DaemonConfig()
     archive: ArchiveConfig = ArchiveConfig()
@@ -424,7 +452,21 @@ def parse_config(data: dict[str, Any], path: Path | str = "<config>") -> Config:
             lines.append(f"{path}: {_location(err['loc'], data)}: {msg}")
         raise ConfigError("\n".join(lines)) from None
     _check_scrapy_settings(config.scrapy, path)
-    return config.model_copy(update={"path": Path(path)})
+    config = config.model_copy(update={"path": Path(path)})
+    _check_cluster_database(config)
+    return config
+
+
+def _check_cluster_database(config: Config) -> None:
+    # Workers on other machines cannot share a SQLite file, and its file locks
+    # do not reach across hosts: a cluster needs PostgreSQL.
+    if config.cluster is None or not config.database_url.startswith("sqlite"):
+        return
+    key = DATABASE_URL_ENV if os.environ.get(DATABASE_URL_ENV) else "database.url"
+    raise ConfigError(
+        f"{config.path}: {key}: a [cluster] needs PostgreSQL; SQLite cannot be shared by "
+        "workers on several machines"
+    )
 
 
 def _check_scrapy_settings(scrapy: dict[str, Any], path: Path | str) -> None:

@@ -142,7 +142,10 @@ def process_gone(pid: int) -> bool:
 
 
 class DaemonProcess:
-    """``newsarchive --config CONFIG daemon`` in the background; stderr goes to ``log_path``."""
+    """``newsarchive --config CONFIG daemon`` in the background; stderr goes to ``log_path``.
+
+    ``command`` runs another long-lived command the same way (``worker``).
+    """
 
     def __init__(
         self,
@@ -151,13 +154,14 @@ class DaemonProcess:
         *extra_args: str,
         cwd: Path | None = None,
         log_level: str | None = None,
+        command: str = "daemon",
     ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
         self.log_path = log_path
         self._log = log_path.open("a", encoding="utf-8")
         level = ["--log-level", log_level] if log_level else []
         self.proc = subprocess.Popen(
-            [NEWSARCHIVE, *level, "--config", str(config), "daemon", *extra_args],
+            [NEWSARCHIVE, *level, "--config", str(config), command, *extra_args],
             stdout=subprocess.DEVNULL,
             stderr=self._log,
             env=env,

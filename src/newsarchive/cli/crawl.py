@@ -19,9 +19,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_source(parser, "crawl only this source (repeatable)", repeatable=True)
     add_format(parser, "table", "json", help="summary format on stdout (default: table)")
+    parser.add_argument(
+        "--enqueue",
+        action="store_true",
+        help="do not crawl here: put one crawl job per source on the [cluster] queue for the "
+        "workers, and print the job ids",
+    )
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
+    if args.enqueue:
+        return _enqueue(args, ctx)
     from newsarchive.config import ConfigError
     from newsarchive.crawler.run import BUSY, run_crawl
     from newsarchive.storage.runs import RunStatus
@@ -47,3 +55,33 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
     if any(s.status in (RunStatus.FAILED, RunStatus.DEGRADED) for s in summaries):
         return ExitCode.FAILED
     return ExitCode.BUSY if busy else ExitCode.OK
+
+
+def _enqueue(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
+    import json
+
+    from newsarchive.config import ConfigError
+    from newsarchive.scheduler.cluster import require_cluster_extra
+
+    config = ctx.config(required=True)
+    if config.cluster is None:
+        raise ConfigError(f"{config.path}: crawl --enqueue needs a [cluster] section")
+    require_cluster_extra(config)
+    from newsarchive.scheduler.cluster import BrokerUnavailable, enqueue_crawl
+
+    sources = config.select_sources(args.source)
+    if not sources:
+        raise ConfigError(f"{config.path}: no [[sources]] defined")
+    jobs = []
+    for source in sources:
+        try:
+            jobs.append({"source": source.name, "job_id": enqueue_crawl(config, source.name)})
+        except BrokerUnavailable as exc:
+            print(f"newsarchive: {source.name}: not queued: {exc}", file=sys.stderr)
+            break
+    if args.format == "json":
+        print(json.dumps(jobs, indent=2))
+    else:
+        for job in jobs:
+            print(f"{job['source']}\t{job['job_id']}")
+    return ExitCode.OK if len(jobs) == len(sources) else ExitCode.FAILED

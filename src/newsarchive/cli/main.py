@@ -68,6 +68,12 @@ COMMANDS: dict[str, Command] = {
             own_logging=True,
             creates_database=True,
         ),
+        Command(
+            "worker",
+            "run crawl jobs from the [cluster] queue (a Celery worker), until SIGTERM",
+            own_logging=True,
+            creates_database=True,
+        ),
         Command("runs", "list recent crawl runs, newest first"),
         Command(
             "status",

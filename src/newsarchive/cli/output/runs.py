@@ -15,10 +15,10 @@ from . import json_value, table, to_json, when
 
 if TYPE_CHECKING:  # annotations only: importing Scrapy would slow every command by a second
     from newsarchive.crawler.run import CrawlSummary
-    from newsarchive.scheduler.status import SourceStatus
+    from newsarchive.scheduler.status import ClusterStatus, SourceStatus
 
 SUMMARY_COLUMNS = ("source", "status", *COUNTERS)
-RUN_COLUMNS = ("id", "source", "started_at", "finished_at", "status", *COUNTERS)
+RUN_COLUMNS = ("id", "source", "started_at", "finished_at", "status", *COUNTERS, "worker")
 
 
 def print_crawl_summary(
@@ -37,7 +37,10 @@ def print_crawl_summary(
 
 
 def print_runs(runs: Sequence[RunRecord], fmt: str = "table", out: TextIO | None = None) -> None:
-    """Crawl runs, newest first; JSON lines add the ``error`` field."""
+    """Crawl runs, newest first; JSON lines add the ``error`` field.
+
+    ``worker`` is the cluster worker that ran the crawl (null/"-" for the daemon's or the CLI's).
+    """
     out = out or sys.stdout
     if fmt == "jsonl":
         for run in runs:
@@ -52,7 +55,8 @@ def print_runs(runs: Sequence[RunRecord], fmt: str = "table", out: TextIO | None
             when(run.started_at),
             when(run.finished_at),
             run.status,
-            *[getattr(run, c) for c in RUN_COLUMNS[5:]],
+            *[getattr(run, c) for c in COUNTERS],
+            run.worker or "-",
         ]
         for run in runs
     ]
@@ -62,7 +66,8 @@ def print_runs(runs: Sequence[RunRecord], fmt: str = "table", out: TextIO | None
 def _status_note(status: SourceStatus, now: datetime) -> str:
     notes = []
     if status.running:
-        notes.append("crawling now")
+        worker = status.last_run.worker if status.last_run else None
+        notes.append(f"crawling now on {worker}" if worker else "crawling now")
     if status.failing:
         notes.append(f"FAILING: {status.failures} failed runs in a row, backing off")
     notes.extend(f.check.upper() for f in status.flags if f.check != "failing")
@@ -76,9 +81,17 @@ def _status_note(status: SourceStatus, now: datetime) -> str:
 
 
 def print_status(
-    statuses: Sequence[SourceStatus], fmt: str = "table", out: TextIO | None = None
+    statuses: Sequence[SourceStatus],
+    fmt: str = "table",
+    out: TextIO | None = None,
+    *,
+    cluster: ClusterStatus | None = None,
 ) -> None:
-    """Per source: schedule, last run and its outcome, next run, articles stored, failures."""
+    """Per source: schedule, last run and its outcome, next run, articles stored, failures.
+
+    With a cluster, then the queue depth and the workers seen lately; its JSON is
+    ``{"sources": [...], "cluster": {...}}`` instead of the list of sources.
+    """
     out = out or sys.stdout
     now = datetime.now(UTC)
     if fmt == "json":
@@ -102,7 +115,10 @@ def print_status(
                     "flags": [{"check": f.check, "reason": f.reason} for f in s.flags],
                 }
             )
-        out.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+        document: object = records
+        if cluster is not None:
+            document = {"sources": records, "cluster": _cluster_record(cluster)}
+        out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         return
     headers = ("source", "schedule", "last_run", "outcome", "next_run", "articles", "note")
     rows = [
@@ -123,3 +139,34 @@ def print_status(
             out.write(f"{s.source}: {flag.check}: {flag.reason}\n")
         if (s.failing or s.degraded) and s.last_run is not None and s.last_run.error:
             out.write(f"{s.source}: last error: {s.last_run.error}\n")
+    if cluster is not None:
+        _print_cluster(cluster, out)
+
+
+def _cluster_record(cluster: ClusterStatus) -> dict[str, object]:
+    return {
+        "queue": cluster.queue,
+        "queue_depth": cluster.queue_depth,
+        "workers": [
+            {k: json_value(v) for k, v in dataclasses.asdict(w).items()} for w in cluster.workers
+        ],
+    }
+
+
+def _print_cluster(cluster: ClusterStatus, out: TextIO) -> None:
+    if cluster.queue_depth is None:
+        out.write(f"\nqueue {cluster.queue}: broker unreachable, jobs waiting unknown\n")
+    else:
+        out.write(f"\nqueue {cluster.queue}: {cluster.queue_depth} job(s) waiting\n")
+    if not cluster.workers:
+        out.write("no worker seen in the last hour\n")
+        return
+    out.write("workers seen in the last hour:\n")
+    table(
+        ("worker", "hostname", "pid", "queue", "started_at", "last_seen_at"),
+        [
+            [w.name, w.hostname, w.pid, w.queue, when(w.started_at), when(w.last_seen_at)]
+            for w in cluster.workers
+        ],
+        out,
+    )
