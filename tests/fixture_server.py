@@ -67,6 +67,13 @@ _TYPES = {
 REDIRECT_TARGET = "/news/2024/05/old-customs-house-museum.html"
 
 
+def free_port() -> int:
+    """A loopback TCP port nothing listens on now (for a server the test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class Headers(Mapping[str, str]):
     """A read-only, case-insensitive header mapping (repeated headers joined by ", ")."""
 

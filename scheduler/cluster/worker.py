@@ -23,6 +23,7 @@ from newsarchive.config import ConfigError, load_config
 from newsarchive.logformat import LogFormat, configure_logging
 from newsarchive.storage import create_archive_engine, ensure_schema
 
+from ..metrics import serve_metrics
 from . import require_cluster_extra
 from .app import cluster_app
 from .heartbeat import Heartbeat
@@ -59,6 +60,9 @@ def run_worker(
 
     engine = create_archive_engine(config.database_url)
     ensure_schema(engine)
+    # Read from the database at each scrape, so any one worker (or the dispatcher) can
+    # serve the whole cluster's figures; a port in use stops the start (exit 2).
+    serve_metrics(config, engine, current_config=lambda: load_config(config.path))
     runtime = WorkerRuntime(
         config.path.resolve(), engine, name=name, log_format=fmt, log_level=level
     )

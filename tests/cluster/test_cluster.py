@@ -33,7 +33,7 @@ from tests.cluster.harness import (
     write_cluster_config,
     write_site,
 )
-from tests.fixture_server import FixtureServer
+from tests.fixture_server import FixtureServer, free_port
 from tests.scheduler.daemon_harness import DaemonProcess, Gate, archive_engine, wait_for
 
 WORDS = (
@@ -107,6 +107,21 @@ def worker(config: Path, tmp_path: Path, name: str) -> DaemonProcess:
     process = DaemonProcess(config, tmp_path / f"{name}.log", "--name", name, command="worker")
     process.wait_for_log(f"worker {name} ready", timeout=60)
     return process
+
+
+def scraped_sample(port: int, name: str, **labels: str) -> float:
+    """One sample of ``/metrics`` on ``port``, parsed as Prometheus does."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    raise AssertionError(f"{name}{labels} not in /metrics")
 
 
 def cli_json(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> str:
@@ -229,6 +244,9 @@ def test_missed_crawls_are_sent_when_the_broker_returns(
     proxy = TcpProxy((BROKER_HOST, BROKER_PORT))
     proxy.start()
     direct = write_cluster_config(tmp_path / "worker.toml", pg_url, herald, queue=queue)
+    metrics_port = free_port()
+    with direct.open("a", encoding="utf-8") as out:
+        out.write(f'\n[metrics]\nlisten = "127.0.0.1:{metrics_port}"\n')
     proxied = write_cluster_config(
         tmp_path / "dispatcher.toml", pg_url, herald, queue=queue, broker_url=proxy.url
     )
@@ -253,6 +271,11 @@ def test_missed_crawls_are_sent_when_the_broker_returns(
                     60,
                     "the crawl sent after the outage run",
                 )
+                # A worker serves the archive's figures too: read from the runs table.
+                ok_runs = scraped_sample(
+                    metrics_port, "newsarchive_crawl_runs_total", source="herald", status="ok"
+                )
+                assert ok_runs == sum(r["status"] == "ok" for r in runs(pg_url, "herald"))
             assert "crawl sent to the queue" not in during_outage
             assert all(r["started_at"] > restored_at for r in runs(pg_url, "herald"))
             daemon.signal(signal.SIGTERM)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
 import threading
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ from newsarchive.storage import create_archive_engine, iter_articles, read_sessi
 from newsarchive.storage.models import Article, ArticleEvent, CrawlRun, RunStatus
 from newsarchive.storage.runs import RunCounters, RunFigures, finish_run, recent_runs
 from tests.cli_process import run_cli
-from tests.fixture_server import FixtureServer
+from tests.fixture_server import FixtureServer, free_port
 from tests.health.runs import add_runs
 from tests.health.site import write_site
 from tests.scheduler.daemon_harness import DaemonProcess, wait_for, write_config
@@ -101,12 +100,6 @@ def test_each_finished_run_is_counted_once_however_often_it_is_scraped(archive: 
         assert value(again, ratio, source="harbour", field="authors") == 0.25
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Answers:
     """A page whose n-th request gets the n-th answer (the last one from then on)."""
 
@@ -149,7 +142,7 @@ def test_daemon_serves_metrics_matching_its_runs_and_records_takedowns(
         site.add_route(path, Answers((200, html, site.read_file(path)), after))
     feed = HeldFeed(site.read_file("/feed.xml"))
     site.add_route("/feed.xml", feed)
-    port = _free_port()
+    port = free_port()
     config = write_config(
         tmp_path / "newsarchive.toml",
         pg_url,
