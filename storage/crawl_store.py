@@ -35,10 +35,11 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
-from . import fetches, locks, runs, templates
+from . import fetches, imports, locks, runs, templates
 from .articles import DEFAULT_NEAR_DUPLICATE_THRESHOLD, FetchedArticle, Outcome, save_article
 from .engine import StatementTimeouts, create_archive_engine, read_session, write_session
 from .fetches import FetchRecord, KnownArticle, Validators
+from .imports import ImportFileState
 from .raw import ArchivedResponse, archived_responses
 from .runs import RunCounters, RunStatus
 from .schema import ensure_schema
@@ -317,6 +318,33 @@ class CrawlStore:
             return save_article(
                 session, fetched, near_duplicate_threshold=self.near_duplicate_threshold
             )
+
+    # Imports of WARC/WACZ files (storage.imports)
+
+    @_retrying
+    def begin_import_file(self, location: str, size: int | None) -> ImportFileState:
+        return imports.begin_file(self.engine, location, size)
+
+    @_retrying
+    def record_import_progress(
+        self, file_id: int, *, resume_offset: int, records: int, articles: int, errors: int
+    ) -> None:
+        imports.record_progress(
+            self.engine,
+            file_id,
+            resume_offset=resume_offset,
+            records=records,
+            articles=articles,
+            errors=errors,
+        )
+
+    @_retrying
+    def finish_import_file(self, file_id: int, status: str) -> None:
+        imports.finish_file(self.engine, file_id, status)
+
+    @_retrying
+    def ensure_imported_source(self, name: str) -> None:
+        imports.ensure_imported_source(self.engine, name)
 
     def archived_responses(
         self,

@@ -1,4 +1,9 @@
-"""The archived HTTP responses behind article versions: from WARC files, or the zlib column."""
+"""The archived HTTP responses behind article versions: from WARC files, or the zlib column.
+
+A crawl's WARC files lie in ``[archive] warc_dir``; an imported version points at
+the original file it was imported from (an absolute path or URL, with
+``#MEMBER`` inside a WACZ), read where it is.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,11 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from .models import Article, ArticleVersion, Source, latest_version
-from .warc import WarcLocation, WarcPathError, read_response_body
+from .models import Article, ArticleVersion, ImportFile, Source, latest_version
+from .warc import WarcLocation, WarcPathError, read_response_body, warc_path
+from .warc_sources import MEMBER_SEPARATOR, is_url, read_payload_at, split_member
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +44,30 @@ class ArchivedResponse:
     re-extracting would only reproduce it. None for versions stored before it was kept."""
 
 
+def _imported_location(session: Session, name: str, warc_dir: Path | None) -> str | None:
+    """Where an imported version's record lies, or None for a crawl's own WARC file.
+
+    An absolute path or URL is read only if an import recorded it: the name comes
+    from a database row, and ``raw`` must not become a way to read any file or URL.
+    """
+    container, member = split_member(name)
+    if is_url(container) or Path(container).is_absolute():
+        recorded = session.execute(select(ImportFile.id).where(ImportFile.location == name))
+        if recorded.first() is None:
+            raise WarcPathError(f"WARC file {name!r} is no file an import recorded")
+        return name
+    if member is None or warc_dir is None:
+        return None
+    return f"{warc_path(warc_dir, container)}{MEMBER_SEPARATOR}{member}"
+
+
 def _body(version: ArticleVersion, warc_dir: Path | None) -> bytes | None:
+    if version.warc_file is not None and version.warc_offset is not None:
+        session = object_session(version)
+        assert session is not None
+        imported = _imported_location(session, version.warc_file, warc_dir)
+        if imported is not None:
+            return read_payload_at(imported, version.warc_offset)
     if version.warc_file is not None and version.warc_offset is not None and warc_dir:
         location = WarcLocation(version.warc_file, version.warc_offset)
         try:
