@@ -352,10 +352,13 @@ class CrawlStore:
         *,
         source: str | None = None,
         since: datetime | None = None,
+        url: str | None = None,
     ) -> Iterator[ArchivedResponse]:
         """The latest version's archived response of every article (see storage.raw)."""
         try:
             with read_session(self.engine) as session:
-                yield from archived_responses(session, warc_dir, source=source, since=since)
+                yield from archived_responses(
+                    session, warc_dir, source=source, since=since, url=url
+                )
         except SQLAlchemyError as exc:
             raise storage_error(exc) from exc

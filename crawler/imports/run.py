@@ -15,7 +15,9 @@ reads records and stores the results, in file order, so a file's
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -46,7 +48,14 @@ from newsarchive.storage.warc_sources import (
 )
 
 from ..extraction import Extraction
-from ..pages import FetchedPage, NotAStory, extract_story, identify, stored_article
+from ..pages import (
+    FetchedPage,
+    NotAStory,
+    archived_page,
+    extract_story,
+    identify,
+    stored_article,
+)
 from ..pipelines.clean import TemplateLearner, _exit_with_parent
 from ..settings import crawl_settings, setting_bool, setting_int
 from ..urls import canonical_url, story_url
@@ -189,6 +198,7 @@ class _Importer:
     ) -> None:
         settings = crawl_settings(config)
         self.store = store
+        self.warc_dir = config.warc_dir
         self.options = options
         self.progress = progress
         self.min_pages = setting_int(settings, "NEWSARCHIVE_TEMPLATE_MIN_PAGES")
@@ -406,6 +416,11 @@ class _Importer:
             summary.not_article += 1
             self._remember(record, None)
             return
+        self._store_story(page, extraction, record, summary)
+
+    def _store_story(
+        self, page: FetchedPage, extraction: Extraction, record: WarcRecord, summary: FileSummary
+    ) -> None:
         if self.options.languages and extraction.language not in self.options.languages:
             summary.skipped += 1
             return
@@ -442,17 +457,40 @@ class _Importer:
     def _revisit(self, record: WarcRecord, summary: FileSummary) -> None:
         summary.revisits += 1
         digest = record.payload_digest
-        if digest is None or digest not in self.responses:
-            logger.info(
-                "revisit of %s: its original response was not met in this import, skipped",
-                record.url,
-            )
+        if digest is None or record.url is None or not self._wanted(record):
             return
-        original = self.responses[digest]
-        if original is None or not self._wanted(record):
-            return  # the same payload was no story then either
-        fetched = dataclasses.replace(original, fetched_at=record.date or original.fetched_at)
-        self._store(fetched, summary)
+        if digest in self.responses:
+            original = self.responses[digest]
+            if original is not None:  # else the same payload was no story then either
+                fetched = dataclasses.replace(
+                    original, fetched_at=record.date or original.fetched_at
+                )
+                self._store(fetched, summary)
+            return
+        # Met in an earlier import (or before a resume): the archive's own copy of the
+        # response, if its payload is the one the revisit names, is fetched again.
+        for response in self.store.archived_responses(self.warc_dir, url=record.url):
+            if not digest_matches(response.body, digest):
+                continue
+            page = archived_page(response, url=record.url, fetched_at=record.date)
+            try:
+                extraction = extract_story(page, self._template(page), self.min_pages)
+            except NotAStory:
+                summary.not_article += 1
+                return
+            self._store_story(page, extraction, record, summary)
+            return
+        logger.info("revisit of %s: no stored response has its payload, skipped", record.url)
+
+
+def digest_matches(body: bytes, digest: str) -> bool:
+    """Whether ``body`` has the WARC payload digest ``digest`` (``sha1:BASE32`` or hex)."""
+    algorithm, _, value = digest.partition(":")
+    try:
+        hashed = hashlib.new(algorithm.lower().replace("-", ""), body).digest()
+    except ValueError:
+        return False
+    return value.strip().upper() in (base64.b32encode(hashed).decode(), hashed.hex().upper())
 
 
 def import_archives(

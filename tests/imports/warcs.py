@@ -6,10 +6,11 @@ does not), so the tests know exactly which bytes ``raw`` must return.
 
 from __future__ import annotations
 
-import gzip
+import base64
 import hashlib
 import io
 import json
+import random
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,24 +19,29 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-PARAGRAPHS = [
-    "The harbour authority confirmed on {day} that the {thing} will be rebuilt before winter, "
-    "after engineers found cracks in the old structure during a routine inspection last month.",
-    "Residents of the {place} district said the works had been expected for years, and several "
-    "shop owners told reporters they welcomed the decision despite the noise it would bring.",
-    "The council will publish the timetable for the {thing} next week; funding comes from the "
-    "regional budget and a grant that was approved by a large majority in the spring session.",
-]
+WORDS = (
+    "harbour council ferry bridge market school river station library museum festival budget "
+    "engineer teacher fisherman mayor nurse driver farmer baker student pilot judge captain "
+    "rebuilt opened delayed approved rejected praised funded closed extended repaired moved "
+    "winter spring summer autumn morning evening weekend holiday election storm flood drought "
+    "north south east west old new small large quiet busy narrow wide historic modern local"
+).split()
+
+
+def story_text(n: int) -> list[str]:
+    """Three paragraphs of story text, different for each ``n`` (no near-duplicates)."""
+    rng = random.Random(n)
+    return [" ".join(rng.choice(WORDS) for _ in range(30)).capitalize() + "." for _ in range(3)]
 
 
 def story_html(
-    n: int, *, title: str | None = None, charset: str = "utf-8", meta: bool = True
+    n: int, *, title: str | None = None, charset: str | None = "utf-8", lead: str = ""
 ) -> str:
-    """A news story page that extraction keeps: headline, date, three paragraphs."""
-    words = {"day": f"Monday {n}", "thing": f"pier number {n}", "place": f"Quay {n}"}
-    title = title or f"Pier {n} to be rebuilt before winter"
-    body = "".join(f"<p>{p.format(**words)}</p>" for p in PARAGRAPHS)
-    head = f'<meta charset="{charset}">' if meta else ""
+    """A news story page that extraction keeps: headline, date, byline, paragraphs."""
+    title = title or f"Story {n}: the harbour decides"
+    paragraphs = ([lead] if lead else []) + story_text(n)
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    head = f'<meta charset="{charset}">' if charset else ""
     return (
         f"<!DOCTYPE html><html><head>{head}<title>{title}</title>"
         '<meta property="og:type" content="article">'
@@ -56,8 +62,6 @@ class Capture:
 
 
 def payload_digest(body: bytes) -> str:
-    import base64
-
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
 
 
@@ -118,7 +122,3 @@ def write_wacz(path: Path, warcs: dict[str, bytes]) -> None:
                 {"profile": "data-package", "wacz_version": "1.1.1", "resources": resources}
             ),
         )
-
-
-def gunzip_members(data: bytes) -> bytes:
-    return gzip.decompress(data)
