@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import io
 import logging
+import os
 import re
 import time
 import urllib.error
@@ -73,11 +74,31 @@ class RangeReader(io.RawIOBase):
         """Range requests made to continue after a dropped connection."""
         self._pos = 0
         self._response: http.client.HTTPResponse | None = None
-        self._open_at(0)
+        """Opened by the first read, where it starts: ``raw`` reads one record by Range."""
+
+    def head(self) -> int | None:
+        """The resource's size from a HEAD request (None if the server will not say)."""
+        if self.size is None:
+            request = urllib.request.Request(self.url, headers=self._headers(), method="HEAD")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    length = response.headers.get("Content-Length")
+            except urllib.error.HTTPError as exc:
+                if exc.code in (405, 501):  # no HEAD here: the GET will tell
+                    return None
+                raise LocationError(f"{self.url}: HTTP {exc.code} {exc.reason}") from None
+            except (urllib.error.URLError, OSError) as exc:
+                raise LocationError(f"{self.url}: {getattr(exc, 'reason', exc)}") from None
+            self.size = int(length) if length is not None else None
+        return self.size
+
+    @staticmethod
+    def _headers() -> dict[str, str]:
+        return {"User-Agent": f"newsarchive/{__version__} (import)"}
 
     def _open_at(self, pos: int) -> None:
         self._close_response()
-        headers = {"User-Agent": f"newsarchive/{__version__} (import)"}
+        headers = self._headers()
         if pos:
             headers["Range"] = f"bytes={pos}-"
         request = urllib.request.Request(self.url, headers=headers)
@@ -121,7 +142,7 @@ class RangeReader(io.RawIOBase):
         if whence == io.SEEK_CUR:
             offset += self._pos
         elif whence == io.SEEK_END:
-            if self.size is None:
+            if self.head() is None:
                 raise LocationError(f"{self.url}: size unknown, cannot seek from the end")
             offset += self.size
         if offset != self._pos:
@@ -182,37 +203,38 @@ def _open_container(container: str) -> IO[bytes]:
 
 
 @contextmanager
-def open_location(location: str) -> Iterator[IO[bytes]]:
-    """``location`` as a seekable binary stream (a WACZ member unpacked on the fly)."""
+def open_sized(location: str, *, sized: bool = True) -> Iterator[tuple[IO[bytes], int | None]]:
+    """``location`` as a seekable binary stream (a WACZ member unpacked on the fly), with its
+    size in bytes when known: from the one request or the zip's directory, without reading."""
     container, member = split_member(location)
     stream = _open_container(container)
     try:
         if member is None:
-            yield stream
+            yield stream, _container_size(stream) if sized else None
             return
         try:
             package = zipfile.ZipFile(stream)
-            inner = package.open(member)
+            info = package.getinfo(member)
+            inner = package.open(info)
         except (zipfile.BadZipFile, KeyError) as exc:
             raise LocationError(f"{location}: {exc}") from None
         with package, inner:
-            yield inner
+            yield inner, info.file_size
     finally:
         stream.close()
 
 
-def location_size(location: str) -> int | None:
-    """Bytes in ``location`` (a WACZ member: unpacked), for progress; None when unknown."""
-    container, member = split_member(location)
-    with open_location(container) as stream:
-        if member is not None:
-            try:
-                return zipfile.ZipFile(stream).getinfo(member).file_size
-            except (zipfile.BadZipFile, KeyError) as exc:
-                raise LocationError(f"{location}: {exc}") from None
-        if isinstance(stream, io.BufferedReader) and isinstance(stream.raw, RangeReader):
-            return stream.raw.size
-        return stream.seek(0, io.SEEK_END)
+def _container_size(stream: IO[bytes]) -> int | None:
+    if isinstance(stream, io.BufferedReader) and isinstance(stream.raw, RangeReader):
+        return stream.raw.head()
+    return os.fstat(stream.fileno()).st_size
+
+
+@contextmanager
+def open_location(location: str) -> Iterator[IO[bytes]]:
+    """``location`` as a seekable binary stream (a WACZ member unpacked on the fly)."""
+    with open_sized(location, sized=False) as (stream, _size):
+        yield stream
 
 
 def wacz_members(location: str) -> list[str]:

@@ -1,7 +1,7 @@
-"""Reading WARC records one at a time from a location, from a given offset, past bad ones.
+"""Reading WARC records one at a time from a stream, from a given offset, past bad ones.
 
 :func:`read_records` streams a WARC file (``.warc`` or ``.warc.gz``, WARC/1.0
-or 1.1) from a local path, a URL or a WACZ member (see
+or 1.1) opened from a local path, a URL or a WACZ member (see
 ``newsarchive.storage.warc_sources``) and yields each record with its offset
 and the offset of the record after it, so an import can say exactly how far
 it got. Only the payloads an import uses are read into memory: HTML responses.
@@ -23,7 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
-from newsarchive.storage.warc_sources import LocationError, open_location
+from newsarchive.storage.warc_sources import LocationError
 
 logger = logging.getLogger(__name__)
 
@@ -217,8 +217,8 @@ def _stream_end(stream: IO[bytes]) -> int:
     return stream.seek(0, io.SEEK_END)
 
 
-def read_records(location: str, start: int = 0) -> Iterator[WarcRecord | BadRecord]:
-    """The records of ``location`` from offset ``start``, in file order."""
-    with open_location(location) as stream:
-        for item in _iterate(stream, start):
-            yield item if isinstance(item, BadRecord) else WarcRecord(**item)  # type: ignore[arg-type]
+def read_records(stream: IO[bytes], start: int = 0) -> Iterator[WarcRecord | BadRecord]:
+    """The records of a WARC ``stream`` (see ``storage.warc_sources.open_sized``) from offset
+    ``start``, in file order."""
+    for item in _iterate(stream, start):
+        yield item if isinstance(item, BadRecord) else WarcRecord(**item)  # type: ignore[arg-type]

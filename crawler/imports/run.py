@@ -29,7 +29,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 from urllib.parse import urlsplit
 
 from newsarchive.config import Config
@@ -41,8 +41,8 @@ from newsarchive.storage.warc_sources import (
     LocationError,
     is_url,
     is_wacz,
-    location_size,
     open_location,
+    open_sized,
     split_member,
     wacz_members,
 )
@@ -211,6 +211,8 @@ class _Importer:
         self.responses: OrderedDict[str, FetchedArticle | None] = OrderedDict()
         """Payload digest → what its response stored (None: no story), for revisits."""
         self.stopped = False
+        self.file_id: int | None = None
+        """The progress row of the file being read."""
         """Set when the database stayed away: no further file is started."""
         self.pool: ProcessPoolExecutor | None = None
         if options.processes > 1:
@@ -268,14 +270,20 @@ class _Importer:
     def import_file(self, file: _ImportFile) -> FileSummary:
         summary = FileSummary(file.location)
         try:
-            size = location_size(file.read_from)
+            with open_sized(file.read_from) as (stream, size):
+                return self._import_stream(file, stream, size, summary)
         except LocationError as exc:
-            return self._failed(summary, None, str(exc))
+            return self._failed(summary, str(exc))
+
+    def _import_stream(
+        self, file: _ImportFile, stream: IO[bytes], size: int | None, summary: FileSummary
+    ) -> FileSummary:
         state = self.store.begin_import_file(file.location, size)
         if state.status == DONE:
             summary.status = "already imported"
             logger.info("%s: imported before, skipped", file.location)
             return summary
+        self.file_id = state.id
         summary.resumed_from = state.resume_offset
         if state.resume_offset:
             logger.info("%s: resuming at byte %d", file.location, state.resume_offset)
@@ -283,19 +291,23 @@ class _Importer:
             self.progress.file_started(file.location, size, state.resume_offset)
         last_checkpoint = time.monotonic()
         since_checkpoint = 0
+        end = state.resume_offset
         try:
-            for record, page, future in self._extracting(file, state.resume_offset, summary):
+            for record, page, future in self._extracting(
+                file, stream, state.resume_offset, summary
+            ):
                 self._handle(file, record, page, future, summary)
+                end = record.end
                 since_checkpoint += 1
                 now = time.monotonic()
                 if (
                     since_checkpoint >= CHECKPOINT_RECORDS
                     or now - last_checkpoint >= CHECKPOINT_SECONDS
                 ):
-                    self._checkpoint(state, record.end, summary)
+                    self._checkpoint(state, end, summary)
                     since_checkpoint, last_checkpoint = 0, now
                     if self.progress:
-                        self.progress.advanced(file.location, record.end, summary)
+                        self.progress.advanced(file.location, end, summary)
         except StorageUnavailable as exc:
             # Progress stays at the last checkpoint: the next import resumes there.
             summary.status = FAILED
@@ -303,20 +315,20 @@ class _Importer:
             self.stopped = True
             logger.error("%s: stopped, the database is unavailable: %s", file.location, exc)
             return summary
-        except LocationError as exc:
-            return self._failed(summary, state.id, str(exc))
-        end = size if size is not None else state.resume_offset
         self._checkpoint(state, end, summary)
         self.store.finish_import_file(state.id, DONE)
+        self.file_id = None
         if self.progress:
             self.progress.file_finished(summary)
         return summary
 
-    def _failed(self, summary: FileSummary, file_id: int | None, error: str) -> FileSummary:
+    def _failed(self, summary: FileSummary, error: str) -> FileSummary:
+        """The file could not be read (on): the rest of it waits for the next import."""
         logger.error("%s: import failed: %s", summary.location, error)
         summary.status, summary.error = FAILED, error
-        if file_id is not None:
-            self.store.finish_import_file(file_id, FAILED)
+        if self.file_id is not None:
+            self.store.finish_import_file(self.file_id, FAILED)
+            self.file_id = None
         if self.progress:
             self.progress.file_finished(summary)
         return summary
@@ -332,13 +344,13 @@ class _Importer:
         )
 
     def _extracting(
-        self, file: _ImportFile, start: int, summary: FileSummary
+        self, file: _ImportFile, stream: IO[bytes], start: int, summary: FileSummary
     ) -> Iterator[_Pending]:
         """Records in file order, each with its page and, with processes, its extraction
         under way: a few are kept ahead so the extraction processes stay busy."""
         window: deque[_Pending] = deque()
         ahead = 4 * self.options.processes
-        for record in read_records(file.read_from, start):
+        for record in read_records(stream, start):
             summary.records += 1
             page = self._page(file, record, summary) if isinstance(record, WarcRecord) else None
             future = None

@@ -18,8 +18,8 @@ class RangeServer:
     files: dict[str, bytes]
     drop_first_at: dict[str, int] = field(default_factory=dict)
     """Path → byte after which the first response for it is cut off (connection closed)."""
-    log: list[tuple[str, str | None]] = field(default_factory=list)
-    """(path, Range header or None) per request, in order."""
+    log: list[tuple[str, str, str | None]] = field(default_factory=list)
+    """(method, path, Range header or None) per request, in order."""
     url: str = ""
 
 
@@ -30,10 +30,21 @@ def _handler(server: RangeServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
+        def do_HEAD(self) -> None:
+            server.log.append(("HEAD", self.path, self.headers.get("Range")))
+            data = server.files.get(self.path)
+            if data is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+
         def do_GET(self) -> None:
             path = self.path
             header = self.headers.get("Range")
-            server.log.append((path, header))
+            server.log.append(("GET", path, header))
             data = server.files.get(path)
             if data is None:
                 self.send_error(404)

@@ -6,8 +6,14 @@ import itertools
 from pathlib import Path
 
 from newsarchive.crawler.imports.records import BadRecord, WarcRecord, read_records
+from newsarchive.storage.warc_sources import open_location
 from tests.imports.conftest import NEWS, Corpus
 from tests.imports.warcs import Capture, story_html, write_warc
+
+
+def _read(path: Path, start: int = 0) -> list[WarcRecord | BadRecord]:
+    with open_location(str(path)) as stream:
+        return list(read_records(stream, start))
 
 
 def _responses(items: list[WarcRecord | BadRecord]) -> dict[str, WarcRecord]:
@@ -15,7 +21,7 @@ def _responses(items: list[WarcRecord | BadRecord]) -> dict[str, WarcRecord]:
 
 
 def test_gzip_records_with_offsets_payloads_and_a_truncated_last_record(corpus: Corpus) -> None:
-    items = list(read_records(str(corpus.mixed)))
+    items = _read(corpus.mixed)
     responses = _responses(items)
     for url in (f"{NEWS}/2024/story-1", f"{NEWS}/2024/story-2"):
         assert responses[url].offset == corpus.offsets[url]
@@ -33,7 +39,7 @@ def test_gzip_records_with_offsets_payloads_and_a_truncated_last_record(corpus: 
 
 
 def test_a_mangled_record_is_skipped_and_the_rest_read(corpus: Corpus) -> None:
-    items = list(read_records(str(corpus.plain)))
+    items = _read(corpus.plain)
     bad = [r for r in items if isinstance(r, BadRecord)]
     assert len(bad) == 1 and bad[0].reason.startswith("corrupt")
     assert set(_responses(items)) == {f"{NEWS}/2024/story-5", f"{NEWS}/2024/story-6"}
@@ -49,10 +55,10 @@ def test_corrupt_gzip_member_then_reading_from_an_offset(tmp_path: Path) -> None
     data[middle : middle + 16] = bytes(16)  # inside the second record's deflate stream
     path.write_bytes(bytes(data))
 
-    items = list(read_records(str(path)))
+    items = _read(path)
     assert set(_responses(items)) == {f"{NEWS}/s/0", f"{NEWS}/s/2"}
     assert [(r.offset, r.end) for r in items if isinstance(r, BadRecord)] == [
         (offsets[1], offsets[2])
     ]
-    resumed = list(read_records(str(path), offsets[2]))
+    resumed = _read(path, offsets[2])
     assert [r.url for r in resumed] == [f"{NEWS}/s/2"]
