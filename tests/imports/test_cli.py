@@ -62,5 +62,3 @@ def test_usage_errors_exit_2(corpus: Corpus, tmp_path: Path) -> None:
     assert "import --enqueue needs a [cluster] section" in enqueue.stderr
     bad_source = run_cli("import", "--source", "Bad Name", str(corpus.mixed), config=config)
     assert bad_source.returncode == ExitCode.USAGE and "[a-z0-9_-]+" in bad_source.stderr
-    missing = run_cli("import", str(tmp_path / "nope.warc.gz"), config=config)
-    assert missing.returncode == ExitCode.FAILED and "nope.warc.gz: no such file" in missing.stderr
