@@ -16,7 +16,7 @@ import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import IO
 
 from warcio.archiveiterator import ArchiveIterator
@@ -82,9 +82,11 @@ def _warc_date(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
+    # WARC-Date is UTC by the standard; some writers leave the Z off.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _looks_like_html(start: bytes) -> bool:

@@ -174,7 +174,9 @@ def expand_locations(locations: Sequence[str]) -> list[str]:
 def _copied(location: str, warc_dir: Path) -> _ImportFile:
     """``location``'s container copied into ``warc_dir/imports/`` (once), streamed."""
     container, member = split_member(location)
-    name = container.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+    # Prefixed by the original's location: two files of one name from two places differ.
+    prefix = hashlib.sha1(container.encode()).hexdigest()[:8]
+    name = f"{prefix}-{container.rstrip('/').rsplit('/', 1)[-1].split('?')[0]}"
     target = warc_dir / COPY_FOLDER / name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
