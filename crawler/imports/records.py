@@ -194,10 +194,17 @@ def _iterate(stream: IO[bytes], start: int) -> Iterator[dict[str, object] | BadR
                     position = offset + iterator.get_record_length()
                     continue
                 pending = parts
-                position = offset + iterator.get_record_length()
+                position = max(offset + iterator.get_record_length(), offset + 1)
         except LocationError:
             raise  # the file itself is unreadable (HTTP error, gone): not one bad record
         except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+            if isinstance(exc, ArchiveLoadFailed) and "non-chunked gzip" in str(exc):
+                # One gzip stream for the whole file: no record can be read at its offset,
+                # so nothing could point at it or resume inside it.
+                raise LocationError(
+                    "a single gzip stream, not one gzip member per record: "
+                    "recompress it first (warcio recompress IN OUT)"
+                ) from None
             if pending is not None:
                 # Its own bytes read fine; what follows it did not.
                 pending["end"] = position

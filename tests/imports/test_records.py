@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import itertools
 from pathlib import Path
 
+import pytest
+
 from newsarchive.crawler.imports.records import BadRecord, WarcRecord, read_records
-from newsarchive.storage.warc_sources import open_location
+from newsarchive.storage.warc_sources import LocationError, open_location
 from tests.imports.conftest import NEWS, Corpus
 from tests.imports.warcs import Capture, story_html, write_warc
 
@@ -62,3 +65,14 @@ def test_corrupt_gzip_member_then_reading_from_an_offset(tmp_path: Path) -> None
     ]
     resumed = _read(path, offsets[2])
     assert [r.url for r in resumed] == [f"{NEWS}/s/2"]
+
+
+def test_a_single_gzip_stream_is_refused_with_the_fix(tmp_path: Path) -> None:
+    plain = tmp_path / "whole.warc"
+    write_warc(
+        plain, [Capture(f"{NEWS}/s/{n}", story_html(n).encode()) for n in range(2)], gzipped=False
+    )
+    whole = tmp_path / "whole.warc.gz"
+    whole.write_bytes(gzip.compress(plain.read_bytes()))
+    with pytest.raises(LocationError, match="warcio recompress"):
+        _read(whole)
