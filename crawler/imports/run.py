@@ -67,6 +67,8 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_RECORDS = 200
 CHECKPOINT_SECONDS = 5.0
 """Progress is written at most this far apart: a kill replays no more than that."""
+PROGRESS_RECORDS = 20
+"""The progress bar is told every this many records."""
 REVISIT_MEMORY = 20_000
 """Responses remembered for the revisits that follow them (most recent first)."""
 COPY_FOLDER = "imports"
@@ -308,8 +310,8 @@ class _Importer:
                 ):
                     self._checkpoint(state, end, summary)
                     since_checkpoint, last_checkpoint = 0, now
-                    if self.progress:
-                        self.progress.advanced(file.location, end, summary)
+                if self.progress and since_checkpoint % PROGRESS_RECORDS == 0:
+                    self.progress.advanced(file.location, end, summary)
         except StorageUnavailable as exc:
             # Progress stays at the last checkpoint: the next import resumes there.
             summary.status = FAILED
