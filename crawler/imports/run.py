@@ -8,9 +8,10 @@ the source's learned template, :func:`identify`, :func:`stored_article`, and
 a response met earlier in the import is stored as a fetch of that response at
 the revisit's date: an unchanged fetch, not a new version.
 
-With ``processes`` > 1 extraction runs in that many processes while this one
-reads records and stores the results, in file order, so a file's
-``resume_offset`` is always the end of a stored prefix of it.
+With ``processes`` > 1 extraction and identity (the MinHash signature) run in
+that many processes while this one reads records and stores the results, in
+file order, so a file's ``resume_offset`` is always the end of a stored prefix
+of it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +53,7 @@ from ..extraction import Extraction
 from ..pages import (
     FetchedPage,
     NotAStory,
+    StoryIdentity,
     archived_page,
     extract_story,
     identify,
@@ -147,7 +150,17 @@ class ImportProgress(Protocol):
     def file_finished(self, summary: FileSummary) -> None: ...
 
 
-_Pending = tuple[WarcRecord | BadRecord, FetchedPage | None, "Future[Extraction] | None"]
+Identified = tuple[Extraction, StoryIdentity]
+_Pending = tuple[WarcRecord | BadRecord, FetchedPage | None, "Future[Identified] | None"]
+
+
+def extract_and_identify(
+    page: FetchedPage, template: dict[int, int] | None, min_pages: int
+) -> Identified:
+    """Steps 1 and 2 of the per-page path, as one call an extraction process makes: the
+    MinHash signature is as costly as the extraction, and storing waits for neither."""
+    extraction = extract_story(page, template, min_pages)
+    return extraction, identify(page, extraction)
 
 
 @dataclass(frozen=True)
@@ -193,6 +206,8 @@ def _copied(location: str, warc_dir: Path) -> _ImportFile:
 
 
 class _Importer:
+    """One import run: its store, sources, templates, extraction processes, revisit memory."""
+
     def __init__(
         self,
         config: Config,
@@ -215,9 +230,9 @@ class _Importer:
         self.responses: OrderedDict[str, FetchedArticle | None] = OrderedDict()
         """Payload digest → what its response stored (None: no story), for revisits."""
         self.stopped = False
+        """Set when the database stayed away: no further file is started."""
         self.file_id: int | None = None
         """The progress row of the file being read."""
-        """Set when the database stayed away: no further file is started."""
         self.pool: ProcessPoolExecutor | None = None
         if options.processes > 1:
             # Spawned, not forked: the store's engine must not be shared with children.
@@ -301,6 +316,7 @@ class _Importer:
                 file, stream, state.resume_offset, summary
             ):
                 self._handle(file, record, page, future, summary)
+                summary.records += 1
                 end = record.end
                 since_checkpoint += 1
                 now = time.monotonic()
@@ -355,11 +371,12 @@ class _Importer:
         window: deque[_Pending] = deque()
         ahead = 4 * self.options.processes
         for record in read_records(stream, start):
-            summary.records += 1
             page = self._page(file, record, summary) if isinstance(record, WarcRecord) else None
             future = None
             if page is not None and self.pool is not None:
-                future = self.pool.submit(extract_story, page, self._template(page), self.min_pages)
+                future = self.pool.submit(
+                    extract_and_identify, page, self._template(page), self.min_pages
+                )
             window.append((record, page, future))
             if len(window) > ahead:
                 yield window.popleft()
@@ -405,7 +422,7 @@ class _Importer:
         file: _ImportFile,
         record: WarcRecord | BadRecord,
         page: FetchedPage | None,
-        future: Future[Extraction] | None,
+        future: Future[Identified] | None,
         summary: FileSummary,
     ) -> None:
         if isinstance(record, BadRecord):
@@ -424,23 +441,45 @@ class _Importer:
         if page is None:
             return
         try:
-            if future is not None:
-                extraction = future.result()
-            else:
-                extraction = extract_story(page, self._template(page), self.min_pages)
+            extraction, identity = self._extraction(page, future)
         except NotAStory:
             summary.not_article += 1
             self._remember(record, None)
             return
-        self._store_story(page, extraction, record, summary)
+        except Exception as exc:  # a page extraction cannot take must not end the import
+            summary.errors += 1
+            logger.error(
+                "%s: offset %d: extraction of %s failed (%s: %s), skipped",
+                file.location,
+                record.offset,
+                page.url,
+                type(exc).__name__,
+                exc,
+            )
+            return
+        self._store_story(page, extraction, record, summary, identity)
+
+    def _extraction(self, page: FetchedPage, future: Future[Identified] | None) -> Identified:
+        if future is not None:
+            try:
+                return future.result()
+            except BrokenProcessPool:
+                logger.error("an extraction process died; extracting in this process from now on")
+                self.pool = None
+        return extract_and_identify(page, self._template(page), self.min_pages)
 
     def _store_story(
-        self, page: FetchedPage, extraction: Extraction, record: WarcRecord, summary: FileSummary
+        self,
+        page: FetchedPage,
+        extraction: Extraction,
+        record: WarcRecord,
+        summary: FileSummary,
+        identity: StoryIdentity | None = None,
     ) -> None:
         if self.options.languages and extraction.language not in self.options.languages:
             summary.skipped += 1
             return
-        fetched = stored_article(page, extraction, identify(page, extraction))
+        fetched = stored_article(page, extraction, identity or identify(page, extraction))
         if self._store(fetched, summary):
             self._remember(record, fetched)
             learner = self._learner(page.source)
