@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from newsarchive.config import Config, parse_config
-from newsarchive.crawler.imports import run as import_run
 from newsarchive.crawler.imports.run import ImportOptions, ImportSummary, import_archives
-from newsarchive.storage import CrawlStore, create_archive_engine, read_session
+from newsarchive.storage import create_archive_engine, read_session
 from newsarchive.storage.imports import import_files
 from newsarchive.storage.models import Article, ArticleVersion, ImportFile, Source
 from newsarchive.storage.raw import raw_response
@@ -135,28 +138,47 @@ def test_importing_the_same_files_again_stores_nothing_new(
     assert {u: len(v) for u, (_, v) in after.items()} == {u: len(v) for u, (_, v) in before.items()}
 
 
-def test_an_interrupted_import_resumes_where_its_progress_says(
-    corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+# Run as its own process, killed with SIGKILL inside the third story's transaction.
+KILLED_IMPORT = """
+import json, os, signal, sys
+from newsarchive.config import parse_config
+from newsarchive.crawler.imports import run
+from newsarchive.storage import crawl_store
+
+run.CHECKPOINT_RECORDS = 1  # progress after every record: the kill finds it up to date
+real, calls = crawl_store.save_article, []
+
+def save_then_die(session, fetched, **kwargs):
+    outcome = real(session, fetched, **kwargs)
+    calls.append(fetched.url)
+    if len(calls) == 3:
+        session.flush()  # the third story's rows are written, not committed
+        os.kill(os.getpid(), signal.SIGKILL)
+    return outcome
+
+crawl_store.save_article = save_then_die
+config = parse_config(json.loads(sys.argv[1]), sys.argv[2])
+run.import_archives(config, [sys.argv[3]])
+"""
+
+
+def test_an_import_killed_mid_transaction_resumes_where_its_progress_says(
+    corpus: Corpus, tmp_path: Path
 ) -> None:
-    config = parse_config(archive_config(tmp_path), tmp_path / "newsarchive.toml")
-    monkeypatch.setattr(import_run, "CHECKPOINT_RECORDS", 1)
-    saved = CrawlStore.save_article
-    calls = {"n": 0}
+    settings = archive_config(tmp_path)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_IMPORT, json.dumps(settings), str(tmp_path / "x.toml"),
+         str(corpus.mixed)],
+        capture_output=True,
+        timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
 
-    def dies_on_the_third(self: CrawlStore, fetched: object) -> object:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt  # as good as a kill: the third story never commits
-        return saved(self, fetched)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(CrawlStore, "save_article", dies_on_the_third)
-    with pytest.raises(KeyboardInterrupt):
-        import_archives(config, [str(corpus.mixed)])
-    monkeypatch.setattr(CrawlStore, "save_article", saved)
-
+    config = parse_config(settings, tmp_path / "x.toml")
     engine = create_archive_engine(config.database_url)
     with read_session(engine) as session:
         row = session.scalars(select(ImportFile)).one()
+        assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     assert row.status == "running"
     # Behind what was stored, never ahead: the third story's record starts there.
     assert row.resume_offset == corpus.offsets[f"{OTHER}/story-3"]
