@@ -90,7 +90,8 @@ def _passed_on(args: argparse.Namespace) -> list[str]:
 
 def _enqueue(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
     config = ctx.config()
-    if getattr(config, "cluster", None) is None:
+    # Set in the file, whatever the default of the [cluster] model is (issue 10 adds it).
+    if "cluster" not in config.model_fields_set or getattr(config, "cluster", None) is None:
         return _usage(f"import --enqueue needs a [cluster] section in {config.path}")
     try:
         from newsarchive.scheduler.cluster import enqueue_import
