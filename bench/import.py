@@ -3,8 +3,9 @@
 Writes one gzip WARC of N generated article pages (a warcinfo record, then one
 ``response`` per page, as CC-NEWS files hold them), then imports it into a
 fresh SQLite archive once with ``--processes 1`` and once with ``--processes 2``,
-in one run. Prints records/s for each and the ratio. Absolute numbers wobble on
-a shared machine; both runs read the same file side by side.
+in one run. Prints records/s for each, the ratio, and the CPU time per record
+of all processes together: on a shared machine the rates follow the load, the
+CPU time much less.
 
     python bench/import.py [--pages 5000]
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import random
+import resource
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -70,7 +72,16 @@ def write_warc(path: Path, pages: int) -> None:
             writer.write_record(record)
 
 
-def run_import(warc: Path, folder: Path, processes: int) -> tuple[float, int, int]:
+def _cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (the extraction processes)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_import(warc: Path, folder: Path, processes: int) -> tuple[float, float, int, int]:
     from newsarchive.config import parse_config
     from newsarchive.crawler.imports.run import ImportOptions, import_archives
 
@@ -78,10 +89,11 @@ def run_import(warc: Path, folder: Path, processes: int) -> tuple[float, int, in
     config = parse_config(
         {"database": {"url": f"sqlite:///{folder / 'archive.db'}"}}, folder / "x.toml"
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     summary = import_archives(config, [str(warc)], ImportOptions(processes=processes))
-    seconds = time.perf_counter() - started
-    return seconds, summary.total("records"), summary.total("new") + summary.total("duplicates")
+    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    stored = summary.total("new") + summary.total("duplicates")
+    return seconds, cpu, summary.total("records"), stored
 
 
 def main() -> None:
@@ -95,11 +107,12 @@ def main() -> None:
         print(f"WARC: {args.pages} pages, {warc.stat().st_size / 1e6:.1f} MB gzip")
         rates = {}
         for processes in (1, 2):
-            seconds, records, stored = run_import(warc, folder / f"p{processes}", processes)
+            seconds, cpu, records, stored = run_import(warc, folder / f"p{processes}", processes)
             rates[processes] = records / seconds
             print(
                 f"--processes {processes}: {records} records, {stored} stories stored in "
-                f"{seconds:.1f}s = {rates[processes]:.1f} records/s"
+                f"{seconds:.1f}s = {rates[processes]:.1f} records/s; "
+                f"{1000 * cpu / records:.1f} CPU-ms per record (all processes)"
             )
         print(f"2 processes / 1 process: {rates[2] / rates[1]:.2f}x")
 
