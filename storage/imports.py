@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from .engine import read_session, write_session
+from .engine import write_session
 from .models import ImportFile, Source, utcnow
 from .upsert import insert_or_ignore
 
@@ -103,15 +103,6 @@ def finish_file(engine: Engine, file_id: int, status: str) -> None:
 def import_files(session: Session) -> list[ImportFileState]:
     """Every file an import met, in the order first met."""
     return [_state(row) for row in session.scalars(select(ImportFile).order_by(ImportFile.id))]
-
-
-def is_imported_location(engine: Engine, location: str) -> bool:
-    """Whether an import recorded ``location``: only such paths and URLs are read back."""
-    with read_session(engine) as session:
-        found = session.execute(
-            select(ImportFile.id).where(ImportFile.location == location)
-        ).first()
-        return found is not None
 
 
 def ensure_imported_source(engine: Engine, name: str) -> None:
