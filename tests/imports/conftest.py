@@ -23,7 +23,7 @@ class Corpus:
     """gzip: UTF-8, windows-1252 (header), Shift_JIS (meta only), a PNG, a 404, a revisit,
     and a truncated last record."""
     plain: Path
-    """identity: two stories around a record whose header is mangled."""
+    """identity, WARC/1.0: two stories around a record whose header is mangled."""
     wacz: Path
     """a WACZ holding one gzip WARC with two stories."""
     bodies: dict[str, bytes] = field(default_factory=dict)
@@ -68,9 +68,9 @@ def build_corpus(folder: Path) -> Corpus:
     data = corpus.mixed.read_bytes()
     corpus.mixed.write_bytes(data[: offsets[-1] + (len(data) - offsets[-1]) // 2])
     plain = [_story(5), _story(50), _story(6)]
-    plain_offsets = write_warc(corpus.plain, plain, gzipped=False)
+    plain_offsets = write_warc(corpus.plain, plain, gzipped=False, version="1.0")
     data = bytearray(corpus.plain.read_bytes())
-    data[plain_offsets[1] : plain_offsets[1] + 8] = b"WARX/1.1"
+    data[plain_offsets[1] : plain_offsets[1] + 8] = b"WARX/1.0"
     corpus.plain.write_bytes(bytes(data))
     packed = [_story(7), _story(8)]
     packed_warc = folder / "packed.warc.gz"

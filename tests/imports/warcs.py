@@ -65,11 +65,13 @@ def payload_digest(body: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
 
 
-def write_warc(path: Path, captures: list[Capture], *, gzipped: bool = True) -> list[int]:
+def write_warc(
+    path: Path, captures: list[Capture], *, gzipped: bool = True, version: str = "1.1"
+) -> list[int]:
     """Write ``captures`` (a warcinfo record first); returns each capture's record offset."""
     offsets = []
     with open(path, "wb") as out:
-        writer = WARCWriter(out, gzip=gzipped, warc_version="1.1")
+        writer = WARCWriter(out, gzip=gzipped, warc_version=version)
         writer.write_record(writer.create_warcinfo_record(path.name, {"software": "tests"}))
         for capture in captures:
             offsets.append(out.tell())
