@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 from warcio.archiveiterator import ArchiveIterator
+from warcio.cli import main as warcio_main
 
 from newsarchive.config import Config, parse_config
 from newsarchive.crawler.imports.run import import_archives
@@ -53,7 +54,9 @@ def _reimported(package: Path, folder: Path) -> set[tuple[str, str, str]]:
         engine.dispose()
 
 
-def test_warc_export_round_trip(archive: Config, corpus: Corpus, tmp_path: Path) -> None:
+def test_warc_export_round_trip(
+    archive: Config, corpus: Corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "selection.warc.gz"
     engine = create_archive_engine(archive.database_url)
     with read_session(engine) as session:
@@ -72,6 +75,14 @@ def test_warc_export_round_trip(archive: Config, corpus: Corpus, tmp_path: Path)
             if r.rec_type == "response"
         }
     assert records[0][0] == "warcinfo"
+    with pytest.raises(SystemExit) as checked:
+        warcio_main(["check", str(out)])  # every record's digests, as warcio checks them
+    warcio_main(["index", str(out)])
+    assert checked.value.code == 0
+    index = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
+    assert [entry["warc-type"] for entry in index] == ["warcinfo", *["response"] * len(payloads)]
     assert payloads == corpus.bodies  # the records as captured, digests still valid
     assert _reimported(out, tmp_path / "again") == original
 
