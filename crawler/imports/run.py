@@ -143,6 +143,8 @@ class ImportSummary:
 class ImportProgress(Protocol):
     """What the import tells its caller as it goes (the CLI draws a progress bar)."""
 
+    def planned(self, files: int) -> None: ...
+
     def file_started(self, location: str, size: int | None, offset: int) -> None: ...
 
     def advanced(self, location: str, offset: int, summary: FileSummary) -> None: ...
@@ -573,6 +575,8 @@ def import_archives(
     ) as store:
         store.migrate()
         importer = _Importer(config, store, options, progress)
+        if progress is not None:
+            progress.planned(len(files))
         try:
             for file in files:
                 result = importer.import_file(file)

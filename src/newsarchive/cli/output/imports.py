@@ -56,6 +56,7 @@ class ProgressBar:
             transient=False,
         )
         self.files = 0
+        self.planned_files: int | None = None
         self.task: Any = None
         self.started = time.monotonic()
 
@@ -70,14 +71,18 @@ class ProgressBar:
         with bar.progress:
             yield bar
 
+    def planned(self, files: int) -> None:
+        self.planned_files = files
+
     def file_started(self, location: str, size: int | None, offset: int) -> None:
         self.files += 1
+        of = f"/{self.planned_files}" if self.planned_files else ""
         self.started = time.monotonic()
         self.task = self.progress.add_task(
             _name(location),
             total=size,
             completed=offset,
-            files=f"file {self.files}",
+            files=f"file {self.files}{of}",
             records=0,
             articles=0,
             rate=0.0,
