@@ -26,6 +26,7 @@ from datetime import datetime
 from newsarchive.similarity import signature
 from newsarchive.storage import CrawlStore, FetchedArticle, Outcome
 from newsarchive.storage.models import utcnow
+from newsarchive.storage.raw import ArchivedResponse
 from newsarchive.storage.warc import WarcLocation
 
 from .extraction import (
@@ -67,6 +68,32 @@ class FetchedPage:
     (``news:publication_date``) that listed the URL gives."""
     listed_by: str | None = None
     """``feed`` or ``sitemap``: which listing gave ``listed_published_at``."""
+
+
+def archived_page(
+    response: ArchivedResponse, *, url: str | None = None, fetched_at: datetime | None = None
+) -> FetchedPage:
+    """A stored story's archived response as a page to run through the steps again:
+    by ``reprocess`` as it was, or by an import's ``revisit`` at another URL and time."""
+    return FetchedPage(
+        source=response.source,
+        url=url or response.url,
+        body=response.body,
+        declared_encoding=response.declared_encoding,
+        fetched_at=fetched_at or response.fetched_at,
+        # The archive holds it as a story already: the site listed it or it
+        # looked like one, and the rule for listed pages applies.
+        listed=True,
+        crawl_run_id=response.crawl_run_id,
+        warc=(
+            WarcLocation(response.warc_file, response.warc_offset)
+            if response.warc_file is not None and response.warc_offset is not None
+            else None
+        ),
+        # The story keeps its identity even if the page's canonical link
+        # reads differently to the new extractor.
+        canonical_url=response.canonical_url,
+    )
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,9 @@ from datetime import datetime
 
 from newsarchive.config import Config
 from newsarchive.storage import CrawlStore, Outcome
-from newsarchive.storage.warc import WarcLocation
 
 from .extraction import EXTRACTOR_VERSION
-from .pages import FetchedPage, NotAStory, archive_page
+from .pages import NotAStory, archive_page, archived_page
 from .settings import crawl_settings, setting_int
 
 logger = logging.getLogger(__name__)
@@ -61,25 +60,7 @@ def reprocess(
                 continue
             if response.source not in templates:
                 templates[response.source] = store.template(response.source)
-            page = FetchedPage(
-                source=response.source,
-                url=response.url,
-                body=response.body,
-                declared_encoding=response.declared_encoding,
-                fetched_at=response.fetched_at,
-                # The archive holds it as a story already: the site listed it or it
-                # looked like one, and the rule for listed pages applies.
-                listed=True,
-                crawl_run_id=response.crawl_run_id,
-                warc=(
-                    WarcLocation(response.warc_file, response.warc_offset)
-                    if response.warc_file is not None and response.warc_offset is not None
-                    else None
-                ),
-                # The story keeps its identity even if the page's canonical link
-                # reads differently to the new extractor.
-                canonical_url=response.canonical_url,
-            )
+            page = archived_page(response)
             try:
                 outcome = archive_page(page, store, templates[response.source], min_pages)
             except NotAStory:

@@ -35,11 +35,12 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
-from . import events, fetches, locks, runs, templates
+from . import events, fetches, imports, locks, runs, templates
 from .articles import DEFAULT_NEAR_DUPLICATE_THRESHOLD, FetchedArticle, Outcome, save_article
 from .engine import StatementTimeouts, create_archive_engine, read_session, write_session
 from .events import EventKind
 from .fetches import FetchRecord, KnownArticle, Validators
+from .imports import ImportFileState
 from .raw import ArchivedResponse, archived_responses
 from .runs import RunCounters, RunFigures, RunStatus
 from .schema import ensure_schema
@@ -355,16 +356,46 @@ class CrawlStore:
                 session, fetched, near_duplicate_threshold=self.near_duplicate_threshold
             )
 
+    # Imports of WARC/WACZ files (storage.imports)
+
+    @_retrying
+    def begin_import_file(self, location: str, size: int | None) -> ImportFileState:
+        return imports.begin_file(self.engine, location, size)
+
+    @_retrying
+    def record_import_progress(
+        self, file_id: int, *, resume_offset: int, records: int, articles: int, errors: int
+    ) -> None:
+        imports.record_progress(
+            self.engine,
+            file_id,
+            resume_offset=resume_offset,
+            records=records,
+            articles=articles,
+            errors=errors,
+        )
+
+    @_retrying
+    def finish_import_file(self, file_id: int, status: str) -> None:
+        imports.finish_file(self.engine, file_id, status)
+
+    @_retrying
+    def ensure_imported_source(self, name: str) -> None:
+        imports.ensure_imported_source(self.engine, name)
+
     def archived_responses(
         self,
         warc_dir: Path | None,
         *,
         source: str | None = None,
         since: datetime | None = None,
+        url: str | None = None,
     ) -> Iterator[ArchivedResponse]:
         """The latest version's archived response of every article (see storage.raw)."""
         try:
             with read_session(self.engine) as session:
-                yield from archived_responses(session, warc_dir, source=source, since=since)
+                yield from archived_responses(
+                    session, warc_dir, source=source, since=since, url=url
+                )
         except SQLAlchemyError as exc:
             raise storage_error(exc) from exc

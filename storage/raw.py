@@ -1,4 +1,9 @@
-"""The archived HTTP responses behind article versions: from WARC files, or the zlib column."""
+"""The archived HTTP responses behind article versions: from WARC files, or the zlib column.
+
+A crawl's WARC files lie in ``[archive] warc_dir``; an imported version points at
+the original file it was imported from (an absolute path or URL, with
+``#MEMBER`` inside a WACZ), read where it is.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,11 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from .models import Article, ArticleVersion, Source, latest_version
-from .warc import WarcLocation, WarcPathError, read_response_body
+from .models import Article, ArticleVersion, ImportFile, Source, latest_version
+from .warc import OPEN_SUFFIX, WarcPathError, warc_path
+from .warc_sources import MEMBER_SEPARATOR, is_url, read_payload_at, split_member
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +44,41 @@ class ArchivedResponse:
     re-extracting would only reproduce it. None for versions stored before it was kept."""
 
 
+def record_location(session: Session, name: str, warc_dir: Path | None) -> str | None:
+    """Where the WARC record named by a version's ``warc_file`` lies, as
+    ``storage.warc_sources`` opens it; None for a crawl's file when no WARC folder is set.
+
+    A crawl's (or ``import --copy``'s) file lies inside ``warc_dir``. An absolute
+    path or URL is read only if an import recorded it: the name comes from a
+    database row, and ``raw`` must not become a way to read any file or URL.
+    WarcPathError (a LookupError) otherwise.
+    """
+    container, member = split_member(name)
+    if is_url(container) or Path(container).is_absolute():
+        recorded = session.execute(select(ImportFile.id).where(ImportFile.location == name))
+        if recorded.first() is None:
+            raise WarcPathError(f"WARC file {name!r} is no file an import recorded")
+        return name
+    if warc_dir is None:
+        return None
+    path = warc_path(warc_dir, container)
+    still_open = warc_path(warc_dir, container + OPEN_SUFFIX)
+    if not path.exists() and still_open.exists():
+        path = still_open
+    return f"{path}{MEMBER_SEPARATOR}{member}" if member else str(path)
+
+
 def _body(version: ArticleVersion, warc_dir: Path | None) -> bytes | None:
-    if version.warc_file is not None and version.warc_offset is not None and warc_dir:
-        location = WarcLocation(version.warc_file, version.warc_offset)
-        try:
-            return read_response_body(warc_dir, location)
-        except FileNotFoundError:
-            if version.raw_html is None:
-                raise
+    if version.warc_file is not None and version.warc_offset is not None:
+        session = object_session(version)
+        assert session is not None
+        location = record_location(session, version.warc_file, warc_dir)
+        if location is not None:
+            try:
+                return read_payload_at(location, version.warc_offset)
+            except FileNotFoundError:
+                if version.raw_html is None:
+                    raise
     return zlib.decompress(version.raw_html) if version.raw_html is not None else None
 
 
@@ -105,9 +138,11 @@ def archived_responses(
     *,
     source: str | None = None,
     since: datetime | None = None,
+    url: str | None = None,
 ) -> Iterator[ArchivedResponse]:
     """The latest version's archived response of every article (of ``source``, fetched at or
-    after ``since``), in id order; versions without a kept response are skipped.
+    after ``since``, fetched from ``url``), in id order; versions without a kept response are
+    skipped.
 
     Ids are read first and each response on its own, so the caller may write
     between items without holding a long read transaction open.
@@ -122,6 +157,8 @@ def archived_responses(
         stmt = stmt.where(Source.name == source)
     if since is not None:
         stmt = stmt.where(ArticleVersion.fetched_at >= since)
+    if url is not None:
+        stmt = stmt.where(ArticleVersion.url == url)
     for version_id in list(session.scalars(stmt)):
         version = session.get(ArticleVersion, version_id)
         assert version is not None

@@ -22,11 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from newsarchive import __version__
+
+from .warc_sources import read_payload
 
 OPEN_SUFFIX = ".open"
 # Headers describing an encoding of the body that the body no longer has:
@@ -262,8 +263,4 @@ def read_response_body(directory: Path, location: WarcLocation) -> bytes:
     if not path.exists() and still_open.exists():
         path = still_open
     with open(path, "rb") as f:
-        f.seek(location.offset)
-        record = next(iter(ArchiveIterator(f)), None)
-        if record is None or record.rec_type != "response":
-            raise LookupError(f"no response record at {location.file}:{location.offset}")
-        return record.content_stream().read()
+        return read_payload(f, location.offset, location.file)

@@ -1,4 +1,4 @@
-"""``newsarchive export``: stored articles as JSON lines, CSV or Parquet."""
+"""``newsarchive export``: articles as JSON lines, CSV or Parquet; captures as WARC or WACZ."""
 
 from __future__ import annotations
 
@@ -32,6 +32,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_access(parser)
     parser.add_argument(
+        "--until",
+        type=iso_datetime,
+        metavar="ISO",
+        help="warc/wacz only: versions fetched before this time",
+    )
+    parser.add_argument(
+        "--query",
+        metavar="TEXT",
+        help="warc/wacz only: articles a full-text search for TEXT finds (copies included)",
+    )
+    parser.add_argument(
         "--all-versions", action="store_true", help="every stored version, not only the latest"
     )
     add_format(
@@ -39,10 +50,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "jsonl",
         "csv",
         "parquet",
+        "warc",
+        "wacz",
         help="jsonl and csv go to stdout; parquet (optional extra: pip install "
-        "'newsarchive[parquet]') to --output",
+        "'newsarchive[parquet]') to --output; warc (.warc.gz) and wacz write the archived "
+        "responses themselves to --output, for replay tools and other archives",
     )
-    parser.add_argument("--output", type=Path, metavar="FILE", help="file for --format parquet")
+    parser.add_argument(
+        "--output", type=Path, metavar="FILE", help="file for --format parquet, warc or wacz"
+    )
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
@@ -50,8 +66,16 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
 
     from .output.export import ParquetUnavailable, write_parquet, write_records
 
-    if args.format == "parquet" and args.output is None:
-        print("newsarchive: --format parquet needs --output FILE", file=sys.stderr)
+    if args.format in ("parquet", "warc", "wacz") and args.output is None:
+        print(f"newsarchive: --format {args.format} needs --output FILE", file=sys.stderr)
+        return ExitCode.USAGE
+    if args.format in ("warc", "wacz"):
+        if args.access is not None:
+            print("newsarchive: --access goes with jsonl, csv or parquet", file=sys.stderr)
+            return ExitCode.USAGE
+        return _export_captures(args, ctx)
+    if args.until is not None or args.query is not None:
+        print("newsarchive: --until and --query go with --format warc or wacz", file=sys.stderr)
         return ExitCode.USAGE
     with read_session(ctx.engine()) as session:
         rows = iter_articles(
@@ -70,4 +94,34 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
         else:
             count = write_records(rows, args.format, sys.stdout)
     logger.info("exported %d records", count)
+    return ExitCode.OK
+
+
+def _export_captures(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
+    from newsarchive.storage import read_session
+    from newsarchive.storage.warc_export import Selection, export_captures
+
+    selection = Selection(
+        source=args.source,
+        since=args.since,
+        until=args.until,
+        query=args.query,
+        all_versions=args.all_versions,
+    )
+    with read_session(ctx.engine()) as session:
+        try:
+            report = export_captures(
+                session, args.output, args.format, selection, ctx.config().warc_dir
+            )
+        except ValueError as exc:  # a search query with no terms
+            print(f"newsarchive: --query: {exc}", file=sys.stderr)
+            return ExitCode.USAGE
+    logger.info("exported %d captures to %s", report.records, args.output)
+    if report.missing:
+        print(
+            f"newsarchive: {report.missing} selected captures could not be read "
+            f"(see the log); {report.records} exported to {args.output}",
+            file=sys.stderr,
+        )
+        return ExitCode.FAILED
     return ExitCode.OK

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import keyword
 import logging
 import sys
 from collections.abc import Sequence
@@ -43,7 +44,10 @@ class Command:
     creates_database: bool = False
 
     def module(self) -> ModuleType:
-        return importlib.import_module(f"{__package__}.{self.name}")
+        # A command named like a Python keyword (import) lives in a module with a
+        # trailing underscore (import_.py): `import` cannot be a module name.
+        name = f"{self.name}_" if keyword.iskeyword(self.name) else self.name
+        return importlib.import_module(f"{__package__}.{name}")
 
 
 COMMANDS: dict[str, Command] = {
@@ -56,7 +60,12 @@ COMMANDS: dict[str, Command] = {
             own_logging=True,
             creates_database=True,
         ),
-        Command("export", "write stored articles to stdout as JSON lines or CSV"),
+        Command("export", "write stored articles as JSON lines, CSV or Parquet, or as WARC/WACZ"),
+        Command(
+            "import",
+            "import WARC files and WACZ packages (paths or URLs) through the crawl's per-page path",
+            creates_database=True,
+        ),
         Command(
             "duplicates",
             "list clusters of duplicate articles (exact and near copies) with similarity",
