@@ -34,6 +34,7 @@ from tests.cluster.harness import (
     write_site,
 )
 from tests.fixture_server import FixtureServer, free_port
+from tests.imports.warcs import Capture, story_html, write_warc
 from tests.scheduler.daemon_harness import DaemonProcess, Gate, archive_engine, wait_for
 
 WORDS = (
@@ -107,6 +108,20 @@ def worker(config: Path, tmp_path: Path, name: str) -> DaemonProcess:
     process = DaemonProcess(config, tmp_path / f"{name}.log", "--name", name, command="worker")
     process.wait_for_log(f"worker {name} ready", timeout=60)
     return process
+
+
+def imported(database_url: str) -> dict[str, str]:
+    from newsarchive.storage.models import ImportFile
+
+    with archive_engine(database_url) as engine, engine.connect() as conn:
+        return dict(conn.execute(select(ImportFile.location, ImportFile.status)).all())
+
+
+def stored_urls(database_url: str) -> set[str]:
+    from newsarchive.storage.models import Article
+
+    with archive_engine(database_url) as engine, engine.connect() as conn:
+        return set(conn.scalars(select(Article.canonical_url)))
 
 
 def scraped_sample(port: int, name: str, **labels: str) -> float:
@@ -276,6 +291,13 @@ def test_missed_crawls_are_sent_when_the_broker_returns(
                     metrics_port, "newsarchive_crawl_runs_total", source="herald", status="ok"
                 )
                 assert ok_runs == sum(r["status"] == "ok" for r in runs(pg_url, "herald"))
+                # import --enqueue: the worker runs `newsarchive import` on the file.
+                warc = tmp_path / "wire.warc.gz"
+                urls = {n: f"https://wire.example/2024/story-{n}" for n in (1, 2)}
+                write_warc(warc, [Capture(url, story_html(n).encode()) for n, url in urls.items()])
+                assert main(["--config", str(direct), "import", "--enqueue", str(warc)]) == 0
+                wait_for(lambda: imported(pg_url) == {str(warc): "done"}, 60, "the import job")
+                assert stored_urls(pg_url) >= set(urls.values())
             assert "crawl sent to the queue" not in during_outage
             assert all(r["started_at"] > restored_at for r in runs(pg_url, "herald"))
             daemon.signal(signal.SIGTERM)

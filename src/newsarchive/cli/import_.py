@@ -90,18 +90,22 @@ def _passed_on(args: argparse.Namespace) -> list[str]:
 
 def _enqueue(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
     config = ctx.config()
-    # Set in the file, whatever the default of the [cluster] model is (issue 10 adds it).
-    if "cluster" not in config.model_fields_set or getattr(config, "cluster", None) is None:
+    if config.cluster is None:
         return _usage(f"import --enqueue needs a [cluster] section in {config.path}")
-    try:
-        from newsarchive.scheduler.cluster import enqueue_import
-    except ImportError as exc:
-        return _usage(f"import --enqueue: cluster support is not available ({exc})")
+    from newsarchive.scheduler.cluster import require_cluster_extra
+
+    require_cluster_extra(config)
+    from newsarchive.scheduler.cluster import BrokerUnavailable, enqueue_import
+
     for location in args.locations:
         # Workers run elsewhere: a path must name the same file there (shared storage).
         if not location.startswith(("http://", "https://")):
             location = str(Path(location).expanduser().resolve())
-        job = enqueue_import(config, location, _passed_on(args))
+        try:
+            job = enqueue_import(config, location, _passed_on(args))
+        except BrokerUnavailable as exc:
+            print(f"newsarchive: {location}: not sent: {exc}", file=sys.stderr)
+            return ExitCode.FAILED
         print(f"{job}\t{location}")
     return ExitCode.OK
 
