@@ -4,13 +4,14 @@ This is the single extraction entry point shared by the crawl pipeline, the
 ``newsarchive extract`` CLI and the benchmarks (``bench/extraction.py``), so
 that what we measure is what we archive.
 
-Pipeline (one module per step): decode and parse (:mod:`.document`) -> read
-metadata from the untouched tree (:mod:`.metadata`, :mod:`.dates`,
-:mod:`.authors`) -> prune boilerplate elements by class/id vocabulary
-(:mod:`.prune`) -> trafilatura on the pruned tree (:mod:`.main_text`) ->
-line-level clean-up of what still slipped through (:mod:`.lines`) -> strip the
-source's learned template (:mod:`.template`) -> language (:mod:`.language`) and
-page type (:mod:`.page_type`) of the result.
+Pipeline (one module per step): decode, repair and parse (:mod:`.document`) ->
+read metadata from the untouched tree (:mod:`.metadata`, :mod:`.dates`,
+:mod:`.authors`) -> the main text (:mod:`.main_text`): paragraphs made explicit
+(:mod:`.paragraphs`), boilerplate pruned (:mod:`.prune`), trafilatura passes
+cleaned line by line (:mod:`.lines`) and the candidate that reads most like a
+story kept (:mod:`.candidates`) -> strip the source's learned template
+(:mod:`.template`) -> language (:mod:`.language`) and page type
+(:mod:`.page_type`) of the result.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from .authors import byline_window, find_authors, signed_authors
 from .dates import fallback_date, stated_modified, stated_published, text_date
 from .document import load_tree
 from .language import text_language
-from .lines import clean_lines, normalize
 from .main_text import main_text
 from .metadata import (
     article_objs,
@@ -36,7 +36,6 @@ from .metadata import (
     meta_map,
 )
 from .page_type import is_article
-from .prune import prune_boilerplate
 from .template import TEMPLATE_MIN_PAGES, block_hash, block_hashes, strip_template
 
 __all__ = [
@@ -137,8 +136,7 @@ def _extract(
     section = find_section(metas, ld_objs)
     tags = find_tags(tree, metas, ld_objs)
 
-    prune_boilerplate(tree)
-    text = clean_lines(normalize(main_text(tree, url)))
+    text = main_text(tree, url)
     blocks = frozenset(block_hashes(text))
     if template:
         text = strip_template(text, template, min_pages=template_min_pages)
