@@ -19,9 +19,10 @@ from .lines import WS_RE, weighted_len
 
 # Sentence ends and clause marks in the scripts we archive.
 _SENTENCE_RE = re.compile(r"[.!?;:,。！？；，、…»\"”]")
-# A line this long is prose even without punctuation (CJK weighted).
-_PROSE_LINE = 80
 _MIN_PROSE_LINE = 30
+# Lines of furniture the extension may step over between story lines
+# (a subheading, a photo caption), but not more in a row.
+_MAX_GAP = 1
 
 
 def link_texts(tree: HtmlElement) -> frozenset[str]:
@@ -48,9 +49,8 @@ class Measure:
 
 
 def _is_prose(line: str, size: int, links: frozenset[str]) -> bool:
-    if size < _MIN_PROSE_LINE or line in links:
-        return False
-    return size >= _PROSE_LINE or len(_SENTENCE_RE.findall(line)) >= 1
+    # Length alone is no sign: a row of menu entries is long and unpunctuated.
+    return size >= _MIN_PROSE_LINE and line not in links and _SENTENCE_RE.search(line) is not None
 
 
 def measure(text: str, links: frozenset[str]) -> Measure:
@@ -62,6 +62,41 @@ def measure(text: str, links: frozenset[str]) -> Measure:
         else:
             junk += size
     return Measure(prose, junk, frozenset(text.split("\n")))
+
+
+def extend(base: Measure, other_text: str, links: frozenset[str]) -> str | None:
+    """``base``'s story continued with the prose around it in ``other_text``, a wider extraction.
+
+    The span of ``other_text`` from ``base``'s first line to its last is
+    widened while prose follows (over at most one furniture line at a time), so
+    paragraphs a precise pass cut off come back while the wider pass's menus and
+    link lists before and after the story stay out.  Linked lines inside are
+    dropped.  None when the two share no line.
+    """
+    lines = other_text.split("\n")
+    shared = [i for i, line in enumerate(lines) if line in base.lines]
+    if not shared:
+        return None
+
+    def story(i: int) -> bool:
+        return lines[i] in base.lines or _is_prose(lines[i], weighted_len(lines[i]), links)
+
+    def reach(start: int, step: int) -> int:
+        end, gap, i = start, 0, start + step
+        while 0 <= i < len(lines):
+            if story(i):
+                end, gap = i, 0
+            else:
+                gap += 1
+                if gap > _MAX_GAP:
+                    break
+            i += step
+        return end
+
+    first, last = reach(shared[0], -1), reach(shared[-1], 1)
+    return "\n".join(
+        line for line in lines[first : last + 1] if line in base.lines or line not in links
+    )
 
 
 def added_prose(base: Measure, other_text: str, links: frozenset[str]) -> tuple[int, int]:

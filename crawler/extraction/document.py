@@ -39,7 +39,6 @@ _STRUCTURE_TAG_RE = re.compile(
     r"</?(?:head|body|div|p|article|main|section|table|tr|td|h[1-6]|ul|li|header|footer|nav)\b",
     re.IGNORECASE,
 )
-_BODY_START_RE = re.compile(r"<body\b", re.IGNORECASE)
 # Editors and proxies put their own tags before the doctype (``<x-editor>``,
 # a second ``<?xml ...?>``): the parser then starts the body early or drops the
 # doctype's document.
@@ -49,9 +48,10 @@ _BEFORE_DOCTYPE_RE = re.compile(r"\A[^<]*(?:<(?!!doctype)[^>]*>\s*)+(?=<!doctype
 def _closing(text: str, match: re.Match[str]) -> tuple[int, bool]:
     """Where the raw-text element opened by ``match`` ends, and whether a closer must go there.
 
-    An element is left open when no end tag follows, when a title meets a tag,
-    when a script or style is opened again before it closed, or when it would
-    swallow the ``<body>`` start.
+    Only what no browser could read as closed counts: a script, style or
+    comment with no end anywhere after it, a title that meets a tag before its
+    end tag.  (Scripts that write ``<script>`` and conditional comments holding
+    ``<body>`` are common and whole.)
     """
     name = (match.group(1) or "").lower()
     start = match.end()
@@ -67,10 +67,7 @@ def _closing(text: str, match: re.Match[str]) -> tuple[int, bool]:
             return close_end, False
         return stop.start(), True
     if close_at != -1:
-        span = text[start:close_at]
-        reopened = bool(name) and re.search(f"<{name}\\b", span, re.IGNORECASE) is not None
-        if not reopened and _BODY_START_RE.search(span) is None:
-            return close_end, False
+        return close_end, False
     stop = _STRUCTURE_TAG_RE.search(text, start)
     return (stop.start(), True) if stop else (len(text), False)
 

@@ -16,20 +16,28 @@ from typing import Any
 import trafilatura
 from lxml.html import HtmlElement
 
-from .candidates import added_prose, best, link_texts, measure
+from .candidates import added_prose, best, extend, link_texts, measure
 from .lines import clean_lines, normalize
 from .paragraphs import split_br_paragraphs
 from .prune import prune_boilerplate
 
-# Old portals lay the story out in <td> cells, so tables must stay.  ``fast``
-# skips trafilatura's own readability/justext comparison: choosing between
-# candidates is done here, and that comparison cost as much as the extraction.
-_PRECISION: dict[str, Any] = {"include_tables": True, "favor_precision": True, "fast": True}
+# Old portals lay the story out in <td> cells, so tables must stay.  The
+# default pass keeps trafilatura's own comparison with a readability-style
+# extraction (it picks the right story on pages that hold several); the second
+# opinions skip it (``fast``), as they are compared here.
+_PRECISION: dict[str, Any] = {"include_tables": True, "favor_precision": True}
 _RECALL: dict[str, Any] = {"include_tables": True, "favor_recall": True, "fast": True}
+_UNPRUNED: dict[str, Any] = {**_PRECISION, "fast": True}
 # Pruning that removed this share of the page's prose may have removed the story.
 _SUSPECT_PRUNED_SHARE = 0.25
 # Below this much prose, a candidate is worth a second opinion whatever pruning did.
 _THIN_PROSE = 500
+# Precision mode can drop the whole of a short or oddly built story: below this
+# size a recall pass with twice the prose is taken whole.
+_SHORT = 1000
+# A precise text holding this share of the pruned page's prose left nothing out
+# worth a recall pass.
+_COVERED = 0.85
 # The recall pass's extra lines are taken when they add this share of prose
 # to the precision text, and are mostly prose themselves.
 _RECALL_GAIN = 0.12
@@ -49,19 +57,28 @@ def main_text(tree: HtmlElement, url: str | None) -> str:
     links = link_texts(tree)
     split_br_paragraphs(tree)
     unpruned = copy.deepcopy(tree)
-    pruned_share = prune_boilerplate(tree)
+    pruned = prune_boilerplate(tree)
     recall_tree = copy.deepcopy(tree)
     texts = {"precision": trafilatura_text(tree, url, _PRECISION)}
     chosen = measure(texts["precision"], links)
 
-    recall = trafilatura_text(recall_tree, url, _RECALL)
-    gain, junk = added_prose(chosen, recall, links)
-    if gain > _RECALL_GAIN * chosen.prose and junk <= _RECALL_MAX_JUNK * (gain + junk):
-        texts["precision"] = recall
-        chosen = measure(recall, links)
+    # The recall pass costs as much as the first: it is run only when the
+    # precise text left out prose that pruning kept on the page.
+    if chosen.prose < _COVERED * pruned.kept:
+        recall = trafilatura_text(recall_tree, url, _RECALL)
+        wide = measure(recall, links)
+        if chosen.size < _SHORT and wide.prose > 2 * chosen.prose:
+            texts["precision"], chosen = recall, wide
+        else:
+            extended = extend(chosen, recall, links)
+            if extended is not None:
+                gain, junk = added_prose(chosen, extended, links)
+                if gain > _RECALL_GAIN * chosen.prose and junk <= _RECALL_MAX_JUNK * (gain + junk):
+                    texts["precision"] = extended
+                    chosen = measure(extended, links)
 
-    if pruned_share >= _SUSPECT_PRUNED_SHARE or chosen.prose < _THIN_PROSE:
-        texts["unpruned"] = trafilatura_text(unpruned, url, _PRECISION)
+    if pruned.removed_share >= _SUSPECT_PRUNED_SHARE or chosen.prose < _THIN_PROSE:
+        texts["unpruned"] = trafilatura_text(unpruned, url, _UNPRUNED)
         name, _ = best(["precision", "unpruned"], texts, links)
         return texts[name]
     return texts["precision"]

@@ -26,6 +26,8 @@ _INLINE = frozenset(
 # and it has at least this many line breaks: a short address block stays whole.
 _MIN_OWN_TEXT = 200
 _MIN_BREAKS = 2
+# A cell of dated links ("January 9 - Headline<br>...") is a link list, not a story.
+_MAX_LINK_SHARE = 0.3
 
 
 def _own_text(el: HtmlElement) -> int:
@@ -36,6 +38,11 @@ def _own_text(el: HtmlElement) -> int:
         if child.tail:
             size += weighted_len(child.tail.strip())
     return size
+
+
+def _link_share(el: HtmlElement) -> float:
+    linked = sum(weighted_len(t.strip()) for a in el.iter("a") for t in a.itertext())
+    return linked / max(_text_size(el), 1)
 
 
 def _split(el: HtmlElement) -> None:
@@ -74,14 +81,23 @@ def _split(el: HtmlElement) -> None:
 
 
 _TABLE_PARTS = ("table", "tbody", "thead", "tfoot", "tr", "td", "th")
-# A cell with this much prose of its own is page layout: data tables hold figures and names.
-_LAYOUT_CELL_TEXT = 300
+_LAYOUT_STORY_SHARE = 0.6
+
+
+def _text_size(el: HtmlElement) -> int:
+    return sum(weighted_len(t.strip()) for t in el.itertext())
 
 
 def _unwrap_layout_tables(root: HtmlElement, story_cells: list[HtmlElement]) -> None:
     layout: set[HtmlElement] = set()
     for cell in story_cells:
+        story = _text_size(cell)
         for table in cell.iterancestors("table"):
+            # Only where the story is most of the table: a portal grid full of
+            # weather boxes and headline cells is better left to the
+            # extractor's table handling, which keeps cells apart.
+            if story < _LAYOUT_STORY_SHARE * _text_size(table):
+                break
             layout.add(table)
     for table in layout:
         for el in [table, *table.iter(*_TABLE_PARTS)]:
@@ -102,6 +118,7 @@ def split_br_paragraphs(root: HtmlElement) -> None:
         for el in root.iter("td", "font", "div", "span", "center", "blockquote", "article")
         if sum(1 for child in el if child.tag == "br") >= _MIN_BREAKS
         and _own_text(el) >= _MIN_OWN_TEXT
+        and _link_share(el) < _MAX_LINK_SHARE
     ]
     story_cells = []
     for el in todo:

@@ -7,7 +7,9 @@ removed, except the story container, which is found by where prose clusters.
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -105,9 +107,14 @@ _TOKEN_SPLIT_RE = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])")
 _NEVER_PRUNE = frozenset({"html", "body", "main", "article"})
 
 
-def _attr_tokens(el: HtmlElement) -> set[str]:
-    raw = f"{el.get('class', '')} {el.get('id', '')}"
-    return {tok.lower() for tok in _TOKEN_SPLIT_RE.split(raw) if tok}
+def _attr_tokens(el: HtmlElement) -> frozenset[str]:
+    return _tokens(f"{el.get('class', '')} {el.get('id', '')}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _tokens(raw: str) -> frozenset[str]:
+    # Pages repeat the same few class strings on hundreds of elements.
+    return frozenset(tok.lower() for tok in _TOKEN_SPLIT_RE.split(raw) if tok)
 
 
 _SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template"})
@@ -339,7 +346,7 @@ def _drop_teaser_lists(root: HtmlElement, protected: set[HtmlElement]) -> None:
     """
     doomed = []
     for parent in root.iter("div", "section", "ul", "ol", "aside"):
-        if parent in protected:
+        if len(parent) < _TEASERS_MIN or parent in protected:
             continue
         items = [c for c in parent if isinstance(c.tag, str) and c.tag not in ("h2", "h3", "h4")]
         if len(items) < _TEASERS_MIN or len({_signature(c) for c in items}) != 1:
@@ -356,12 +363,21 @@ def _drop_teaser_lists(root: HtmlElement, protected: set[HtmlElement]) -> None:
             _remove_keep_tail(el)
 
 
-def prune_boilerplate(tree: HtmlElement) -> float:
-    """Remove page furniture from ``tree``; return the share of the page's prose removed.
+@dataclass(frozen=True)
+class Pruned:
+    """What pruning did to the page's prose (CJK-weighted characters in paragraph-sized blocks)."""
 
-    A large share means the pruning may have taken the story with it, and the
-    caller should weigh an extraction of the unpruned page.
-    """
+    total: int
+    kept: int
+
+    @property
+    def removed_share(self) -> float:
+        """A large share means the pruning may have taken the story with it."""
+        return 1 - self.kept / self.total if self.total else 0.0
+
+
+def prune_boilerplate(tree: HtmlElement) -> Pruned:
+    """Remove page furniture from ``tree``; say how much of the page's prose went with it."""
     body = tree.find("body")
     root = body if body is not None else tree
     # Prose mass: text in blocks long enough to be story paragraphs.  Bylines,
@@ -420,8 +436,6 @@ def prune_boilerplate(tree: HtmlElement) -> float:
     for el in doomed:
         # The tail is text of the parent that follows the element: keep it.
         _remove_keep_tail(el)
-    if not total:
-        return 0.0
     top = root.getroottree().getroot()
     kept = sum(size for el, size in prose.items() if el.getroottree().getroot() is top)
-    return 1 - kept / total
+    return Pruned(total, kept)
