@@ -49,10 +49,11 @@ __all__ = [
 ]
 
 # Stored with every extracted version so ``reprocess`` can re-run only pages an
-# older extractor produced.  Change it (to the day of the change) whenever the
-# output of extract_article changes for any page: text, metadata, is_article.
+# older extractor produced.  Change it (to the day of the change, plus ".N" for
+# the N-th change of a day) whenever the output of extract_article changes for
+# any page: text, metadata, is_article.
 # A refactor that leaves every output byte-identical keeps it.
-EXTRACTOR_VERSION = "2026-12-01"
+EXTRACTOR_VERSION = "2026-12-01.2"
 
 
 @dataclass(frozen=True)
