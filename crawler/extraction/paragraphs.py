@@ -26,6 +26,9 @@ _INLINE = frozenset(
 # and it has at least this many line breaks: a short address block stays whole.
 _MIN_OWN_TEXT = 200
 _MIN_BREAKS = 2
+# Story paragraphs are long; a run of short lines between breaks (dictionary
+# examples, an address, verse) reads better kept together.
+_MIN_MEAN_PARAGRAPH = 60
 # A cell of dated links ("January 9 - Headline<br>...") is a link list, not a story.
 _MAX_LINK_SHARE = 0.3
 
@@ -38,6 +41,20 @@ def _own_text(el: HtmlElement) -> int:
         if child.tail:
             size += weighted_len(child.tail.strip())
     return size
+
+
+def _breaks(el: HtmlElement) -> int:
+    """Paragraph breaks in ``el``: a run of ``<br>`` with no text between counts once."""
+    count, previous = 0, None
+    for child in el:
+        if child.tag == "br" and not (
+            previous is not None
+            and previous.tag == "br"
+            and not (previous.tail and previous.tail.strip())
+        ):
+            count += 1
+        previous = child
+    return count
 
 
 def _link_share(el: HtmlElement) -> float:
@@ -118,6 +135,7 @@ def split_br_paragraphs(root: HtmlElement) -> None:
         for el in root.iter("td", "font", "div", "span", "center", "blockquote", "article")
         if sum(1 for child in el if child.tag == "br") >= _MIN_BREAKS
         and _own_text(el) >= _MIN_OWN_TEXT
+        and _own_text(el) >= _MIN_MEAN_PARAGRAPH * (1 + _breaks(el))
         and _link_share(el) < _MAX_LINK_SHARE
     ]
     story_cells = []

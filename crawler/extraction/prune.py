@@ -326,15 +326,26 @@ def _drop_comment_threads(root: HtmlElement, protected: set[HtmlElement]) -> Non
     _remove_keep_tail(thread)
 
 
-def _starts_with_link(el: HtmlElement) -> bool:
+def _opening_link(el: HtmlElement) -> tuple[bool, bool]:
+    """Does ``el`` open with a link, and is that link a headline or all there is (a menu entry)?"""
     for node in el.iter(etree.Element):
         if node.text and node.text.strip():
-            return node.tag == "a" or any(a.tag == "a" for a in node.iterancestors("a"))
-    return False
+            link = node if node.tag == "a" else next(node.iterancestors("a"), None)
+            if link is None:
+                return False, False
+            # A headline is a phrase; a story's list of places or names links
+            # a word or two and goes on in plain text.
+            size = len(link.text_content().strip())
+            return True, size >= _HEADLINE or size >= _LINK_ONLY * _text_size(el)
+    return False, False
 
 
 # A teaser: a headline link and at most a blurb; three in a row make a list.
 _TEASER_MAX_CHARS = 320
+_HEADLINE = 12
+_LINK_ONLY = 0.8
+_LONG_LIST = 20
+_HEADLINE_SHARE = 2 / 3
 _TEASERS_MIN = 3
 
 
@@ -351,12 +362,17 @@ def _drop_teaser_lists(root: HtmlElement, protected: set[HtmlElement]) -> None:
         items = [c for c in parent if isinstance(c.tag, str) and c.tag not in ("h2", "h3", "h4")]
         if len(items) < _TEASERS_MIN or len({_signature(c) for c in items}) != 1:
             continue
-        if all(
-            c.find(".//a[@href]") is not None
-            and _starts_with_link(c)
-            and _text_size(c) <= _TEASER_MAX_CHARS
-            for c in items
+        if not all(
+            c.find(".//a[@href]") is not None and _text_size(c) <= _TEASER_MAX_CHARS for c in items
         ):
+            continue
+        openings = [_opening_link(c) for c in items]
+        if not all(starts for starts, _ in openings):
+            continue
+        # A long run of link-first items is a list of other pages whatever its
+        # links say; a short one must look like headlines.
+        headlines = sum(1 for _, headline in openings if headline)
+        if len(items) >= _LONG_LIST or headlines >= _HEADLINE_SHARE * len(items):
             doomed.append(parent)
     for el in doomed:
         if el.getparent() is not None:
