@@ -1,18 +1,31 @@
-"""Main-text extraction benchmark.
+"""Main-text extraction benchmark: newsarchive beside trafilatura and readability-lxml.
 
 Usage::
 
-    python bench/extraction.py DATASET_DIR [--extractor newsarchive|trafilatura|readability ...]
-                               [--limit N]
+    python bench/extraction.py [DATASET_DIR ...] [--part dev|held-out|both]
+                               [--extractor newsarchive|trafilatura|readability ...]
+                               [--limit N] [--time-sample N] [--worst N]
 
-DATASET_DIR holds ``html/<id>.html.gz`` and ``ground-truth.json`` (and, for
-zh-news, ``dates.json`` / ``authors.json``).  The metric is the CJK-aware
-shingle F1 described in the dataset README: P and R are averaged over pages,
-F1 is computed from those averages.
+Without DATASET_DIR every set in ``../shared/extraction-bench/`` (beside the
+checkout) is run.  A DATASET_DIR holds ``html/<id>.html.gz`` and
+``ground-truth.json`` (and, for zh-news, ``dates.json`` / ``authors.json``).
+
+The metric is the CJK-aware shingle F1 described in the dataset README: P and R
+are averaged over pages, F1 is computed from those averages.
+
+**Split.** Every set is cut into a DEV part and a HELD-OUT part by a fixed rule
+that does not depend on the page: a page is held out when
+``int(sha1(page id).hexdigest(), 16) % 3 == 0`` (about a third of each set).
+Extraction is tuned on DEV pages only; HELD-OUT figures are for reporting, so
+``--part dev`` (the default while tuning) never prints them.
 
 ``newsarchive`` runs ``extract_article`` on the raw bytes, exactly as the crawl
 pipeline does (so its time includes decoding).  The baselines get the text
-decoded by ``decode_html`` so every extractor sees the same characters.
+decoded by ``decode_html`` so every extractor sees the same characters.  Their
+outputs are cached in ``bench/.cache/`` (gitignored), keyed by the library's
+version, so a rerun only pays for newsarchive.  The speed ratio is measured
+afresh on ``--time-sample`` pages per set, newsarchive and trafilatura taking
+turns page by page so a burst of load on a shared machine slows both alike.
 Ground truth is only read for scoring, never by an extractor.
 """
 
@@ -20,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import re
 import sys
@@ -27,10 +41,15 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 from newsarchive.crawler.encoding import decode_html
 from newsarchive.crawler.extraction import extract_article
+
+BENCH_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "extraction-bench"
+CACHE_DIR = Path(__file__).resolve().parent / ".cache" / "extraction"
+PARTS = ("dev", "held-out")
 
 # Han ideographs (incl. extensions and compatibility), kana, hangul.
 _CJK = (
@@ -73,6 +92,12 @@ def f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
+def part_of(page_id: str) -> str:
+    """The page's part of the fixed split: a third of every set is held out."""
+    held_out = int(hashlib.sha1(page_id.encode("utf-8")).hexdigest(), 16) % 3 == 0
+    return "held-out" if held_out else "dev"
+
+
 # --------------------------------------------------------------------------
 # Extractors: (raw bytes, decoded text, url) -> predicted text
 
@@ -103,6 +128,8 @@ EXTRACTORS: dict[str, Callable[[bytes, str, str | None], str]] = {
     "trafilatura": _trafilatura,
     "readability": _readability,
 }
+# The competitors' outputs are cached under the version of the library that made them.
+CACHED = {"trafilatura": "trafilatura", "readability": "readability-lxml"}
 
 
 _WARM_UP_HTML = (
@@ -112,18 +139,57 @@ _WARM_UP_HTML = (
 )
 _WARM_UP = ("warm-up", _WARM_UP_HTML.encode(), _WARM_UP_HTML, None)
 
+Page = tuple[str, bytes, str, str | None]
+
 
 @dataclass
 class Result:
     name: str
-    seconds: float = 0.0
     scores: dict[str, tuple[float, float]] = field(default_factory=dict)
 
-    def averages(self) -> tuple[float, float, float]:
-        n = len(self.scores) or 1
-        p = sum(s[0] for s in self.scores.values()) / n
-        r = sum(s[1] for s in self.scores.values()) / n
+    def averages(self, ids: list[str]) -> tuple[float, float, float]:
+        n = len(ids) or 1
+        p = sum(self.scores[i][0] for i in ids) / n
+        r = sum(self.scores[i][1] for i in ids) / n
         return f1(p, r), p, r
+
+
+def _cache_path(dataset: Path, name: str) -> Path:
+    return CACHE_DIR / dataset.name / f"{name}-{version(CACHED[name])}.json"
+
+
+def predictions(dataset: Path, name: str, pages: list[Page]) -> dict[str, str]:
+    """``name``'s text for every page; a competitor's comes from the cache when it has it."""
+    extract = EXTRACTORS[name]
+    if name not in CACHED:
+        return {page_id: extract(raw, decoded, url) for page_id, raw, decoded, url in pages}
+    path = _cache_path(dataset, name)
+    cache: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    missing = [page for page in pages if page[0] not in cache]
+    for page_id, raw, decoded, url in missing:
+        cache[page_id] = extract(raw, decoded, url)
+    if missing:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)  # a bench killed mid-write leaves the old cache whole
+    return {page[0]: cache[page[0]] for page in pages}
+
+
+def speed_ratio(pages: list[Page]) -> float:
+    """Seconds per page of newsarchive over trafilatura's, measured turn by turn."""
+    for _page_id, raw, decoded, url in [*pages[:2], _WARM_UP]:
+        _newsarchive(raw, decoded, url)
+        _trafilatura(raw, decoded, url)
+    ours = theirs = 0.0
+    for _page_id, raw, decoded, url in pages:
+        start = time.perf_counter()
+        _newsarchive(raw, decoded, url)
+        middle = time.perf_counter()
+        _trafilatura(raw, decoded, url)
+        ours += middle - start
+        theirs += time.perf_counter() - middle
+    return ours / theirs if theirs else float("inf")
 
 
 # --------------------------------------------------------------------------
@@ -167,101 +233,104 @@ def authors_correct(predicted: list[str], truth: str | None) -> bool:
     return _name_key(predicted) == _name_key(truth)
 
 
+def print_metadata(dataset: Path, pages: list[Page]) -> None:
+    dates_file, authors_file = dataset / "dates.json", dataset / "authors.json"
+    if not (dates_file.exists() or authors_file.exists()):
+        return
+    dates = json.loads(dates_file.read_text(encoding="utf-8")) if dates_file.exists() else {}
+    authors = json.loads(authors_file.read_text(encoding="utf-8")) if authors_file.exists() else {}
+    date_ok = date_known = date_known_ok = author_ok = author_known = author_known_ok = 0
+    for page_id, raw, _decoded, url in pages:
+        extraction = extract_article(raw, url)
+        t_date = _truth_value(dates, page_id)
+        ok = date_correct(extraction.published_at, t_date)
+        date_ok += ok
+        if t_date is not None:
+            date_known += 1
+            date_known_ok += ok
+        t_auth = _truth_value(authors, page_id)
+        ok = authors_correct(extraction.authors, t_auth)
+        author_ok += ok
+        if t_auth is not None:
+            author_known += 1
+            author_known_ok += ok
+    n = len(pages) or 1
+    print(
+        f"  newsarchive dates: {date_known_ok}/{date_known} right on pages with a known date "
+        f"({date_ok / n:.3f} over all {len(pages)}, UNKNOWN right iff None)"
+    )
+    print(
+        f"  newsarchive authors: {author_known_ok}/{author_known} right on pages with a known "
+        f"author ({author_ok / n:.3f} over all)"
+    )
+
+
 # --------------------------------------------------------------------------
 
 
-def run(dataset: Path, names: list[str], limit: int | None) -> int:
+def load_pages(dataset: Path, parts: tuple[str, ...], limit: int | None) -> list[Page]:
     truth = json.loads((dataset / "ground-truth.json").read_text(encoding="utf-8"))
-    ids = sorted(truth)
+    ids = [page_id for page_id in sorted(truth) if part_of(page_id) in parts]
     if limit:
         ids = ids[:limit]
-    pages: list[tuple[str, bytes, str, str | None]] = []
+    pages: list[Page] = []
     for page_id in ids:
         raw = gzip.decompress((dataset / "html" / f"{page_id}.html.gz").read_bytes())
         pages.append((page_id, raw, decode_html(raw), truth[page_id].get("url")))
+    return pages
 
-    results = [Result(name) for name in names]
-    # Warm up (imports, regex compilation, lazy tables such as the language
-    # model, which a CJK-only set would otherwise load mid-run) outside the
-    # timer so the first extractor measured doesn't pay for everyone.
-    for result in results:
-        for _page_id, raw, decoded, url in [*pages[:3], _WARM_UP]:
-            EXTRACTORS[result.name](raw, decoded, url)
-    # Extractors take turns page by page, so a burst of load on a shared
-    # machine slows all of them alike and the speed ratios stay fair.
-    preds: dict[str, dict[str, str]] = {result.name: {} for result in results}
-    for page_id, raw, decoded, url in pages:
-        for result in results:
-            start = time.perf_counter()
-            preds[result.name][page_id] = EXTRACTORS[result.name](raw, decoded, url)
-            result.seconds += time.perf_counter() - start
-    for result in results:
-        for page_id in ids:
-            result.scores[page_id] = page_pr(
-                preds[result.name][page_id], truth[page_id]["articleBody"]
-            )
+
+def run_set(
+    dataset: Path,
+    names: list[str],
+    parts: tuple[str, ...],
+    limit: int | None,
+    time_sample: int,
+    worst: int,
+) -> dict[str, dict[str, tuple[float, float, float]]]:
+    truth = json.loads((dataset / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = load_pages(dataset, parts, limit)
+    # Warm-up (imports, lazy tables such as the language model) outside any measurement.
+    for name in names:
+        EXTRACTORS[name](_WARM_UP[1], _WARM_UP[2], None)
+    results = []
+    for name in names:
+        result = Result(name)
+        for page_id, text in predictions(dataset, name, pages).items():
+            result.scores[page_id] = page_pr(text, truth[page_id]["articleBody"])
+        results.append(result)
 
     print(f"\n{dataset.name}: {len(pages)} pages")
-    print(f"{'extractor':<14}{'F1':>8}{'P':>8}{'R':>8}{'pages/s':>10}")
-    for result in results:
-        f, p, r = result.averages()
-        rate = len(pages) / result.seconds if result.seconds else float("inf")
-        print(f"{result.name:<14}{f:>8.3f}{p:>8.3f}{r:>8.3f}{rate:>10.1f}")
-    by_name = {result.name: result for result in results}
-    if "newsarchive" in by_name and "trafilatura" in by_name:
-        ratio = by_name["newsarchive"].seconds / by_name["trafilatura"].seconds
-        print(f"time per page, newsarchive / trafilatura: {ratio:.2f}x (decoding included)")
+    print(f"  {'part':<10}{'pages':>6}" + "".join(f"{r.name:>22}" for r in results))
+    figures: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for part in parts:
+        ids = [p[0] for p in pages if part_of(p[0]) == part]
+        row = f"  {part:<10}{len(ids):>6}"
+        for result in results:
+            f, p, r = result.averages(ids)
+            figures.setdefault(part, {})[result.name] = (f, p, r)
+            row += f"{f:>10.3f} ({p:.3f}/{r:.3f})"
+        print(row)
+    if time_sample and "newsarchive" in names:
+        step = max(1, len(pages) // time_sample)
+        ratio = speed_ratio(pages[::step][:time_sample])
+        print(f"  time per page, newsarchive / trafilatura: {ratio:.2f}x (decoding included)")
 
     ours = next((r for r in results if r.name == "newsarchive"), None)
-    if ours is None:
-        return 0
-    urls = {page_id: url for page_id, _raw, _dec, url in pages}
-    print("\nworst 10 pages for newsarchive (F1 P R id url):")
-    worst = sorted(ours.scores.items(), key=lambda kv: f1(*kv[1]))[:10]
-    for page_id, (p, r) in worst:
-        print(f"  {f1(p, r):.3f} {p:.3f} {r:.3f} {page_id} {urls.get(page_id) or ''}")
-
-    dates_file, authors_file = dataset / "dates.json", dataset / "authors.json"
-    if dates_file.exists() or authors_file.exists():
-        dates = json.loads(dates_file.read_text(encoding="utf-8")) if dates_file.exists() else {}
-        authors = (
-            json.loads(authors_file.read_text(encoding="utf-8")) if authors_file.exists() else {}
-        )
-        # Metadata is read in a separate pass so the timed loop above stays
-        # identical for every extractor.
-        date_ok = date_known = date_known_ok = author_ok = author_known = author_known_ok = 0
-        for page_id, raw, _decoded, url in pages:
-            extraction = extract_article(raw, url)
-            t_date = _truth_value(dates, page_id)
-            ok = date_correct(extraction.published_at, t_date)
-            date_ok += ok
-            if t_date is not None:
-                date_known += 1
-                date_known_ok += ok
-            t_auth = _truth_value(authors, page_id)
-            ok = authors_correct(extraction.authors, t_auth)
-            author_ok += ok
-            if t_auth is not None:
-                author_known += 1
-                author_known_ok += ok
-        n = len(pages) or 1
-        print(
-            f"\nnewsarchive date accuracy: {date_ok / n:.3f} over all {len(pages)} pages "
-            f"(UNKNOWN counts as correct iff None); "
-            f"{date_known_ok}/{date_known} = {date_known_ok / max(date_known, 1):.3f} "
-            "on pages with a known date"
-        )
-        print(
-            f"newsarchive author accuracy: {author_ok / n:.3f} over all pages; "
-            f"{author_known_ok}/{author_known} = {author_known_ok / max(author_known, 1):.3f} "
-            "on pages with a known author"
-        )
-    return 0
+    if ours is not None and worst:
+        urls = {page_id: url for page_id, _raw, _dec, url in pages}
+        dev = {k: v for k, v in ours.scores.items() if part_of(k) == "dev"}
+        print(f"  worst {worst} DEV pages for newsarchive (F1 P R id url):")
+        for page_id, (p, r) in sorted(dev.items(), key=lambda kv: f1(*kv[1]))[:worst]:
+            print(f"    {f1(p, r):.3f} {p:.3f} {r:.3f} {page_id} {urls.get(page_id) or ''}")
+    if ours is not None:
+        print_metadata(dataset, pages)
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("dataset", type=Path)
+    parser.add_argument("datasets", type=Path, nargs="*", help=f"default: every set in {BENCH_DIR}")
     parser.add_argument(
         "--extractor",
         action="extend",
@@ -269,10 +338,29 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(EXTRACTORS),
         help="one or more (the flag may repeat); default: all three",
     )
-    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--part", choices=[*PARTS, "both"], default="both")
+    parser.add_argument("--limit", type=int, default=None, help="first N pages of each set")
+    parser.add_argument(
+        "--time-sample", type=int, default=40, help="pages per set timed for the speed ratio"
+    )
+    parser.add_argument("--worst", type=int, default=0, help="list the N worst DEV pages")
     args = parser.parse_args(argv)
     names = args.extractor or ["newsarchive", "trafilatura", "readability"]
-    return run(args.dataset, names, args.limit)
+    parts = PARTS if args.part == "both" else (args.part,)
+    datasets = args.datasets or sorted(p for p in BENCH_DIR.iterdir() if (p / "html").is_dir())
+    table = {
+        d.name: run_set(d, names, parts, args.limit, args.time_sample, args.worst) for d in datasets
+    }
+
+    print("\nsummary: F1 per set and part (" + " | ".join(names) + ")")
+    for part in parts:
+        for set_name, figures in table.items():
+            cells = " | ".join(f"{figures[part][n][0]:.3f}" for n in names)
+            print(f"  {part:<10}{set_name:<20}{cells}")
+        pooled = [table[s][part] for s in table]
+        means = " | ".join(f"{sum(f[n][0] for f in pooled) / len(pooled):.3f}" for n in names)
+        print(f"  {part:<10}{'mean of sets':<20}{means}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -4,13 +4,14 @@ This is the single extraction entry point shared by the crawl pipeline, the
 ``newsarchive extract`` CLI and the benchmarks (``bench/extraction.py``), so
 that what we measure is what we archive.
 
-Pipeline (one module per step): decode and parse (:mod:`.document`) -> read
-metadata from the untouched tree (:mod:`.metadata`, :mod:`.dates`,
-:mod:`.authors`) -> prune boilerplate elements by class/id vocabulary
-(:mod:`.prune`) -> trafilatura on the pruned tree (:mod:`.main_text`) ->
-line-level clean-up of what still slipped through (:mod:`.lines`) -> strip the
-source's learned template (:mod:`.template`) -> language (:mod:`.language`) and
-page type (:mod:`.page_type`) of the result.
+Pipeline (one module per step): decode, repair and parse (:mod:`.document`) ->
+read metadata from the untouched tree (:mod:`.metadata`, :mod:`.dates`,
+:mod:`.authors`) -> the main text (:mod:`.main_text`): paragraphs made explicit
+(:mod:`.paragraphs`), boilerplate pruned (:mod:`.prune`), trafilatura passes
+cleaned line by line (:mod:`.lines`) and the candidate that reads most like a
+story kept (:mod:`.candidates`) -> strip the source's learned template
+(:mod:`.template`) -> language (:mod:`.language`) and page type
+(:mod:`.page_type`) of the result.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from .dates import (
 )
 from .document import load_tree
 from .language import text_language
-from .lines import clean_lines, normalize
 from .main_text import main_text
 from .metadata import (
     article_objs,
@@ -45,7 +45,6 @@ from .metadata import (
     page_text,
 )
 from .page_type import is_article
-from .prune import prune_boilerplate
 from .template import TEMPLATE_MIN_PAGES, block_hash, block_hashes, strip_template
 
 __all__ = [
@@ -61,10 +60,11 @@ __all__ = [
 ]
 
 # Stored with every extracted version so ``reprocess`` can re-run only pages an
-# older extractor produced.  Change it (to the day of the change) whenever the
-# output of extract_article changes for any page: text, metadata, is_article.
+# older extractor produced.  Change it (to the day of the change, plus ".N" for
+# the N-th change of a day) whenever the output of extract_article changes for
+# any page: text, metadata, is_article.
 # A refactor that leaves every output byte-identical keeps it.
-EXTRACTOR_VERSION = "2026-12-01"
+EXTRACTOR_VERSION = "2026-12-01.2"
 
 
 @dataclass(frozen=True)
@@ -153,9 +153,7 @@ def _extract(
     section = find_section(metas, ld_objs)
     tags = find_tags(tree, metas, ld_objs)
 
-    prune_boilerplate(tree)
-    found_text = normalize(main_text(tree, url))
-    text = clean_lines(found_text)
+    text = main_text(tree, url)
     blocks = frozenset(block_hashes(text))
     if template:
         text = strip_template(text, template, min_pages=template_min_pages)
@@ -170,7 +168,7 @@ def _extract(
         authors=authors,
         published_at=published.value if published else None,
         published_at_source=published.source if published else None,
-        access=find_access(all_ld, [found_text, text]),
+        access=find_access(all_ld, [text]),
         modified_at=modified,
         language=text_language(text, tree),
         canonical_url=canonical,

@@ -7,6 +7,8 @@ XML declarations, odd doctypes) into a tree every other step can read.
 
 from __future__ import annotations
 
+import re
+
 import trafilatura
 from lxml.html import HtmlElement
 
@@ -23,6 +25,75 @@ def _to_text(html: bytes | str, declared: str | None) -> str:
     else:
         text = str(html).replace("\x00", "")
     return text[:_MAX_CHARS]
+
+
+# Elements whose content the parser reads as raw text up to their end tag: one
+# left open (a truncated download, a broken template) swallows the rest of the
+# page, which then ends up in the title or nowhere.
+_RAW_TEXT_OPEN_RE = re.compile(r"<(title|script|style|textarea)\b[^>]*>|<!--", re.IGNORECASE)
+# Where an unclosed element is closed: the next tag (a title holds no markup),
+# or, for scripts and comments, whose content may quote markup, the next tag
+# that only page structure uses.
+_ANY_TAG_RE = re.compile(r"<[a-zA-Z/!]")
+_STRUCTURE_TAG_RE = re.compile(
+    r"</?(?:head|body|div|p|article|main|section|table|tr|td|h[1-6]|ul|li|header|footer|nav)\b",
+    re.IGNORECASE,
+)
+# Editors and proxies put their own tags before the doctype (``<x-editor>``,
+# a second ``<?xml ...?>``): the parser then starts the body early or drops the
+# doctype's document.
+_BEFORE_DOCTYPE_RE = re.compile(r"\A[^<]*(?:<(?!!doctype)[^>]*>\s*)+(?=<!doctype)", re.IGNORECASE)
+
+
+def _closing(text: str, match: re.Match[str]) -> tuple[int, bool]:
+    """Where the raw-text element opened by ``match`` ends, and whether a closer must go there.
+
+    Only what no browser could read as closed counts: a script, style or
+    comment with no end anywhere after it, a title that meets a tag before its
+    end tag.  (Scripts that write ``<script>`` and conditional comments holding
+    ``<body>`` are common and whole.)
+    """
+    name = (match.group(1) or "").lower()
+    start = match.end()
+    if name:
+        close = re.compile(f"</{name}\\s*>", re.IGNORECASE).search(text, start)
+        close_at, close_end = (close.start(), close.end()) if close else (-1, -1)
+    else:
+        close_at = text.find("-->", start)
+        close_end = close_at + 3
+    if name == "title":
+        stop = _ANY_TAG_RE.search(text, start)
+        if stop is None or stop.start() == close_at:
+            return close_end, False
+        return stop.start(), True
+    if close_at != -1:
+        return close_end, False
+    stop = _STRUCTURE_TAG_RE.search(text, start)
+    return (stop.start(), True) if stop else (len(text), False)
+
+
+def repair_markup(text: str) -> str:
+    """``text`` with unclosed raw-text elements closed and junk before the doctype dropped.
+
+    Only damaged pages change, so well-formed pages parse exactly as before.
+    """
+    text = _BEFORE_DOCTYPE_RE.sub("", text, count=1)
+    pieces: list[str] = []
+    done = skip = 0
+    for match in _RAW_TEXT_OPEN_RE.finditer(text):
+        if match.start() < skip:
+            continue  # quoted inside a script, a style or a comment
+        end, unclosed = _closing(text, match)
+        skip = end
+        if not unclosed:
+            continue
+        closer = "-->" if match.group(1) is None else f"</{match.group(1)}>"
+        pieces.extend((text[done:end], closer))
+        done = end
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _looks_like_markup(text: str) -> bool:
@@ -56,4 +127,4 @@ def load_tree(html: bytes | str, declared: str | None) -> HtmlElement | None:
     text = _to_text(html, declared)
     if not text.strip() or not _looks_like_markup(text):
         return None
-    return _parse(text)
+    return _parse(repair_markup(text))

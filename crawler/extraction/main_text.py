@@ -1,4 +1,12 @@
-"""The story's text from a pruned tree, by trafilatura."""
+"""The story's text: of several extractions of one page, the one that reads most like a story.
+
+The default candidate is trafilatura in precision mode on the pruned tree
+(:mod:`.prune`).  Two failure modes of a single pass are checked on every page:
+pruning that took the story with it (then trafilatura on the unpruned page is
+a candidate) and precision mode stopping after the first paragraphs of a long
+story (then the recall-mode pass adds what precision left out, when that reads
+as prose).  :mod:`.candidates` scores them.
+"""
 
 from __future__ import annotations
 
@@ -8,35 +16,70 @@ from typing import Any
 import trafilatura
 from lxml.html import HtmlElement
 
-from .lines import weighted_len
+from .candidates import added_prose, best, extend, link_texts, measure
+from .lines import clean_lines, normalize
+from .paragraphs import split_br_paragraphs
+from .prune import prune_boilerplate
 
-# Measured on both benchmark sets: precision mode with tables kept scores
-# best (old portals lay the story out in <td> cells, so tables must stay).
-_TRAF_OPTS: dict[str, Any] = {"include_tables": True, "favor_precision": True}
+# Old portals lay the story out in <td> cells, so tables must stay.  The
+# default pass keeps trafilatura's own comparison with a readability-style
+# extraction (it picks the right story on pages that hold several); the second
+# opinions skip it (``fast``), as they are compared here.
+_PRECISION: dict[str, Any] = {"include_tables": True, "favor_precision": True}
+_RECALL: dict[str, Any] = {"include_tables": True, "favor_recall": True, "fast": True}
+_UNPRUNED: dict[str, Any] = {**_PRECISION, "fast": True}
+# Pruning that removed this share of the page's prose may have removed the story.
+_SUSPECT_PRUNED_SHARE = 0.25
+# Below this much prose, a candidate is worth a second opinion whatever pruning did.
+_THIN_PROSE = 500
+# Precision mode can drop the whole of a short or oddly built story: below this
+# size a recall pass with twice the prose is taken whole.
+_SHORT = 1000
+# A precise text with at least this share of the prose that pruning kept in
+# paragraph-sized blocks left nothing out worth a recall pass (measured on the
+# DEV parts: 0.85 skipped passes that would have added story paragraphs).
+_COVERED = 1.0
+# The recall pass's extra lines are taken when they add this share of prose
+# to the precision text, and are mostly prose themselves.
+_RECALL_GAIN = 0.12
+_RECALL_MAX_JUNK = 0.5
 
 
-def _trafilatura_text(tree: HtmlElement, url: str | None, *, recall: bool = False) -> str:
-    opts = {"include_tables": True, "favor_recall": True} if recall else _TRAF_OPTS
+def trafilatura_text(tree: HtmlElement, url: str | None, opts: dict[str, Any]) -> str:
+    """trafilatura's text of ``tree``, cleaned line by line; it edits ``tree``."""
     doc = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        with_metadata=False,
-        include_comments=False,
-        deduplicate=False,
-        **opts,
+        tree, url=url, with_metadata=False, include_comments=False, deduplicate=False, **opts
     )
-    return (doc.text or "") if doc is not None else ""
+    return clean_lines(normalize(doc.text or "")) if doc is not None else ""
 
 
 def main_text(tree: HtmlElement, url: str | None) -> str:
-    """trafilatura's text of ``tree`` (which it edits), before line clean-up."""
-    # Precision mode can drop the whole story when it is short or oddly
-    # structured; then the recall-oriented pass on a fresh copy of the pruned
-    # tree (bare_extraction edits its input) is worth its cost.
-    backup = copy.deepcopy(tree)
-    raw_text = _trafilatura_text(tree, url)
-    if weighted_len(raw_text) < 1000:
-        recall_text = _trafilatura_text(backup, url, recall=True)
-        if weighted_len(recall_text) > 2 * weighted_len(raw_text):
-            raw_text = recall_text
-    return raw_text
+    """The story's text, one paragraph per line; ``tree`` is pruned on the way."""
+    links = link_texts(tree)
+    split_br_paragraphs(tree)
+    unpruned = copy.deepcopy(tree)
+    pruned = prune_boilerplate(tree)
+    recall_tree = copy.deepcopy(tree)
+    texts = {"precision": trafilatura_text(tree, url, _PRECISION)}
+    chosen = measure(texts["precision"], links)
+
+    # The recall pass costs as much as the first: it is run only when the
+    # precise text left out prose that pruning kept on the page.
+    if chosen.prose < _COVERED * pruned.kept:
+        recall = trafilatura_text(recall_tree, url, _RECALL)
+        wide = measure(recall, links)
+        if chosen.size < _SHORT and wide.prose > 2 * chosen.prose:
+            texts["precision"], chosen = recall, wide
+        else:
+            extended = extend(chosen, recall, links)
+            if extended is not None:
+                gain, junk = added_prose(chosen, extended, links)
+                if gain > _RECALL_GAIN * chosen.prose and junk <= _RECALL_MAX_JUNK * (gain + junk):
+                    texts["precision"] = extended
+                    chosen = measure(extended, links)
+
+    if pruned.removed_share >= _SUSPECT_PRUNED_SHARE or chosen.prose < _THIN_PROSE:
+        texts["unpruned"] = trafilatura_text(unpruned, url, _UNPRUNED)
+        name, _ = best(["precision", "unpruned"], texts, links)
+        return texts[name]
+    return texts["precision"]

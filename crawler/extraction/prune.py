@@ -7,7 +7,9 @@ removed, except the story container, which is found by where prose clusters.
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -105,9 +107,14 @@ _TOKEN_SPLIT_RE = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])")
 _NEVER_PRUNE = frozenset({"html", "body", "main", "article"})
 
 
-def _attr_tokens(el: HtmlElement) -> set[str]:
-    raw = f"{el.get('class', '')} {el.get('id', '')}"
-    return {tok.lower() for tok in _TOKEN_SPLIT_RE.split(raw) if tok}
+def _attr_tokens(el: HtmlElement) -> frozenset[str]:
+    return _tokens(f"{el.get('class', '')} {el.get('id', '')}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _tokens(raw: str) -> frozenset[str]:
+    # Pages repeat the same few class strings on hundreds of elements.
+    return frozenset(tok.lower() for tok in _TOKEN_SPLIT_RE.split(raw) if tok)
 
 
 _SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template"})
@@ -115,10 +122,12 @@ _SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template"})
 
 def _own_text_len(el: HtmlElement) -> int:
     """Weighted length of the text directly inside ``el`` (not in children)."""
-    size = weighted_len(el.text.strip()) if el.text else 0
+    text = el.text
+    size = weighted_len(text.strip()) if text and not text.isspace() else 0
     for child in el:
-        if child.tail:
-            size += weighted_len(child.tail.strip())
+        tail = child.tail
+        if tail and not tail.isspace():
+            size += weighted_len(tail.strip())
     return size
 
 
@@ -270,7 +279,121 @@ def _remove_keep_tail(el: HtmlElement) -> None:
     parent.remove(el)
 
 
-def prune_boilerplate(tree: HtmlElement) -> None:
+# The reply button under each reader comment, in the languages we archive.
+_REPLY_RE = re.compile(
+    r"^(?:reply|respond|odpowiedz|ответить|απάντηση|απαντηση|回复|回覆|返信|답글|antworten"
+    r"|répondre|responder|rispondi|odpowiedź)$",
+    re.IGNORECASE,
+)
+# A wrapper is taken with a thread when all it adds is a header ("14 responses").
+_THREAD_HEADER_CHARS = 60
+
+
+def _text_size(el: HtmlElement) -> int:
+    return sum(len(t.strip()) for t in el.itertext())
+
+
+def _common_ancestor(elements: list[HtmlElement]) -> HtmlElement | None:
+    common = [elements[0], *elements[0].iterancestors()]
+    for el in elements[1:]:
+        mine = {el, *el.iterancestors()}
+        common = [c for c in common if c in mine]
+    return common[0] if common else None
+
+
+def _drop_comment_threads(root: HtmlElement, protected: set[HtmlElement]) -> None:
+    """Remove reader comments recognised by a "Reply" control on each of them.
+
+    Unseen sites call their comment blocks anything ("talk", "thread",
+    "opinions"), so class names miss them; the reply button is what they share.
+    """
+    replies = [
+        el
+        for el in root.iter("a", "button", "span")
+        if len(el) <= 1 and _REPLY_RE.match(" ".join((el.text_content() or "").split()))
+    ]
+    if len(replies) < 2:
+        return
+    thread = _common_ancestor(replies)
+    if thread is None or thread in protected:
+        return
+    size = _text_size(thread)
+    parent = thread.getparent()
+    while parent is not None and parent not in protected:
+        if _text_size(parent) > size + _THREAD_HEADER_CHARS:
+            break
+        thread, parent = parent, parent.getparent()
+    _remove_keep_tail(thread)
+
+
+def _opening_link(el: HtmlElement) -> tuple[bool, bool]:
+    """Does ``el`` open with a link, and is that link a headline or all there is (a menu entry)?"""
+    for node in el.iter(etree.Element):
+        if node.text and node.text.strip():
+            link = node if node.tag == "a" else next(node.iterancestors("a"), None)
+            if link is None:
+                return False, False
+            # A headline is a phrase; a story's list of places or names links
+            # a word or two and goes on in plain text.
+            size = len(link.text_content().strip())
+            return True, size >= _HEADLINE or size >= _LINK_ONLY * _text_size(el)
+    return False, False
+
+
+# A teaser: a headline link and at most a blurb; three in a row make a list.
+_TEASER_MAX_CHARS = 320
+_HEADLINE = 12
+_LINK_ONLY = 0.8
+_LONG_LIST = 20
+_HEADLINE_SHARE = 2 / 3
+_TEASERS_MIN = 3
+
+
+def _drop_teaser_lists(root: HtmlElement, protected: set[HtmlElement]) -> None:
+    """Remove runs of same-styled teasers (headline link first, short blurb) outside the story.
+
+    "Around the region" and "Elsewhere" boxes without a telltale class are
+    lists of other stories: every item opens with a link to one.
+    """
+    doomed = []
+    for parent in root.iter("div", "section", "ul", "ol", "aside"):
+        if len(parent) < _TEASERS_MIN or parent in protected:
+            continue
+        items = [c for c in parent if isinstance(c.tag, str) and c.tag not in ("h2", "h3", "h4")]
+        if len(items) < _TEASERS_MIN or len({_signature(c) for c in items}) != 1:
+            continue
+        if not all(
+            c.find(".//a[@href]") is not None and _text_size(c) <= _TEASER_MAX_CHARS for c in items
+        ):
+            continue
+        openings = [_opening_link(c) for c in items]
+        if not all(starts for starts, _ in openings):
+            continue
+        # A long run of link-first items is a list of other pages whatever its
+        # links say; a short one must look like headlines.
+        headlines = sum(1 for _, headline in openings if headline)
+        if len(items) >= _LONG_LIST or headlines >= _HEADLINE_SHARE * len(items):
+            doomed.append(parent)
+    for el in doomed:
+        if el.getparent() is not None:
+            _remove_keep_tail(el)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What pruning did to the page's prose (CJK-weighted characters in paragraph-sized blocks)."""
+
+    total: int
+    kept: int
+
+    @property
+    def removed_share(self) -> float:
+        """A large share means the pruning may have taken the story with it."""
+        return 1 - self.kept / self.total if self.total else 0.0
+
+
+def prune_boilerplate(tree: HtmlElement) -> Pruned:
+    """Remove page furniture from ``tree``; say how much of the page's prose went with it."""
     body = tree.find("body")
     root = body if body is not None else tree
     # Prose mass: text in blocks long enough to be story paragraphs.  Bylines,
@@ -278,12 +401,22 @@ def prune_boilerplate(tree: HtmlElement) -> None:
     # the prose is the story container, whatever its class says
     # ("penci_sidebar", "widget Blog", "non-ad-column", "share-enabled").
     prose: dict[HtmlElement, int] = {}
+    # One walk of the tree collects both: proxies for lxml.html elements are
+    # costly to create, and a second full walk doubled the time of this step.
+    tokened: list[HtmlElement] = []
     for el in root.iter(etree.Element):
-        if not isinstance(el.tag, str) or el.tag in _SKIP_TEXT_TAGS:
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _SKIP_TEXT_TAGS:
             continue
         own = _own_text_len(el)
         if own >= 120:
             prose[el] = own
+        if (
+            tag not in _NEVER_PRUNE
+            and (el.get("class") or el.get("id"))
+            and _attr_tokens(el) & _BOILERPLATE_TOKENS
+        ):
+            tokened.append(el)
     total = sum(prose.values())
     # The story container is where prose paragraphs cluster (readability's
     # idea): the parent collecting the most prose.  It and its ancestors are
@@ -303,22 +436,27 @@ def prune_boilerplate(tree: HtmlElement) -> None:
             protected.add(node)
             node = node.getparent()
     _drop_related_blocks(root, protected)
+    _drop_comment_threads(root, protected)
+    _drop_teaser_lists(root, protected)
+    # Prose inside each element, summed up the ancestors once: walking every
+    # flagged element's subtree instead cost more than the rest of pruning.
+    prose_under: dict[HtmlElement, int] = {}
+    for el, size in prose.items():
+        prose_under[el] = prose_under.get(el, 0) + size
+        for ancestor in el.iterancestors():
+            prose_under[ancestor] = prose_under.get(ancestor, 0) + size
     doomed: list[HtmlElement] = []
-    for el in root.iter(etree.Element):
-        if not isinstance(el.tag, str) or el.tag in _NEVER_PRUNE:
-            continue
-        tokens = _attr_tokens(el)
-        if not tokens & _BOILERPLATE_TOKENS:
-            continue
+    for el in tokened:
         if el in protected or el.get("itemprop") == "articleBody":
             continue
         if el.find(".//*[@itemprop='articleBody']") is not None:
             continue
-        if total:
-            inside = sum(prose.get(d, 0) for d in el.iter(etree.Element))
-            if inside >= total * 0.3:
-                continue
+        if total and prose_under.get(el, 0) >= total * 0.3:
+            continue
         doomed.append(el)
     for el in doomed:
         # The tail is text of the parent that follows the element: keep it.
         _remove_keep_tail(el)
+    top = root.getroottree().getroot()
+    kept = sum(size for el, size in prose.items() if el.getroottree().getroot() is top)
+    return Pruned(total, kept)

@@ -1,0 +1,125 @@
+"""Which of several extractions of one page is the story: a generic score of candidate texts.
+
+Every candidate is a cleaned text, one paragraph per line.  A line counts as
+story (*prose*) when it reads like sentences: long enough, with sentence
+punctuation, and not the text of a link on the page.  Menus, "older/newer"
+links, teaser headlines and date lines are short or linked; a candidate made of
+them has little prose whatever its length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lxml.html import HtmlElement
+
+from .lines import WS_RE, weighted_len
+
+# Sentence ends and clause marks in the scripts we archive.
+_SENTENCE_RE = re.compile(r"[.!?;:,。！？；，、…»\"”]")
+_MIN_PROSE_LINE = 30
+# Lines of furniture the extension may step over between story lines
+# (a subheading, a photo caption), but not more in a row.
+_MAX_GAP = 1
+
+
+def link_texts(tree: HtmlElement) -> frozenset[str]:
+    """The whitespace-normalised text of every link on the page, to recognise linked lines."""
+    out = set()
+    for a in tree.iter("a"):
+        text = WS_RE.sub(" ", a.text_content()).strip()
+        if text:
+            out.add(text)
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How much of a candidate reads as story, and how much as furniture (CJK-weighted chars)."""
+
+    prose: int
+    junk: int
+    lines: frozenset[str]
+
+    @property
+    def size(self) -> int:
+        return self.prose + self.junk
+
+
+def _is_prose(line: str, size: int, links: frozenset[str]) -> bool:
+    # Length alone is no sign: a row of menu entries is long and unpunctuated.
+    return size >= _MIN_PROSE_LINE and line not in links and _SENTENCE_RE.search(line) is not None
+
+
+def measure(text: str, links: frozenset[str]) -> Measure:
+    prose = junk = 0
+    for line in text.split("\n"):
+        size = weighted_len(line)
+        if _is_prose(line, size, links):
+            prose += size
+        else:
+            junk += size
+    return Measure(prose, junk, frozenset(text.split("\n")))
+
+
+def extend(base: Measure, other_text: str, links: frozenset[str]) -> str | None:
+    """``base``'s story continued with the prose around it in ``other_text``, a wider extraction.
+
+    The span of ``other_text`` from ``base``'s first line to its last is
+    widened while prose follows (over at most one furniture line at a time), so
+    paragraphs a precise pass cut off come back while the wider pass's menus and
+    link lists before and after the story stay out.  Linked lines inside are
+    dropped.  None when the two share no line.
+    """
+    lines = other_text.split("\n")
+    shared = [i for i, line in enumerate(lines) if line in base.lines]
+    if not shared:
+        return None
+
+    def story(i: int) -> bool:
+        return lines[i] in base.lines or _is_prose(lines[i], weighted_len(lines[i]), links)
+
+    def reach(start: int, step: int) -> int:
+        end, gap, i = start, 0, start + step
+        while 0 <= i < len(lines):
+            if story(i):
+                end, gap = i, 0
+            else:
+                gap += 1
+                if gap > _MAX_GAP:
+                    break
+            i += step
+        return end
+
+    first, last = reach(shared[0], -1), reach(shared[-1], 1)
+    return "\n".join(
+        line for line in lines[first : last + 1] if line in base.lines or line not in links
+    )
+
+
+def added_prose(base: Measure, other_text: str, links: frozenset[str]) -> tuple[int, int]:
+    """Prose and junk in ``other_text``'s lines that ``base`` lacks."""
+    prose = junk = 0
+    for line in other_text.split("\n"):
+        if line in base.lines:
+            continue
+        size = weighted_len(line)
+        if _is_prose(line, size, links):
+            prose += size
+        else:
+            junk += size
+    return prose, junk
+
+
+def best(names: Iterable[str], texts: dict[str, str], links: frozenset[str]) -> tuple[str, Measure]:
+    """The candidate with the most prose, by a clear margin over the first (the default)."""
+    order = list(names)
+    default = order[0]
+    chosen, chosen_m = default, measure(texts[default], links)
+    for name in order[1:]:
+        m = measure(texts[name], links)
+        if m.prose > 1.5 * chosen_m.prose + 200 and m.prose >= m.junk:
+            chosen, chosen_m = name, m
+    return chosen, chosen_m
