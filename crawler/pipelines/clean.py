@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
-import threading
-import time
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,6 +25,7 @@ from ..context import crawl_context
 from ..extraction import TEMPLATE_MIN_PAGES, Extraction
 from ..items import ArticleItem
 from ..pages import NotAStory, extract_story
+from ..processes import extraction_pool
 from ..settings import setting_bool, setting_int
 from ..urls import canonical_url, story_url
 
@@ -77,22 +74,6 @@ class TemplateLearner:
         """The increments since the last call, handed over for writing."""
         pending, self.pending, self.pending_pages = dict(self.pending), Counter(), 0
         return pending
-
-
-def _exit_with_parent(parent: int) -> None:
-    """In an extraction process: exit when the crawl process is gone.
-
-    A crawl killed with SIGKILL (the daemon's hard time limit) cannot shut its
-    pool down, and idle workers would wait for work forever; a daemon running
-    for months must not collect them.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 class CleanPipeline:
@@ -177,14 +158,7 @@ class CleanPipeline:
 
     def _pool(self) -> ProcessPoolExecutor | None:
         if self.processes is None and self.workers > 0:
-            # Spawned, not forked: a fork would copy the running reactor and the
-            # store's threads.
-            self.processes = ProcessPoolExecutor(
-                self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
-                initargs=(os.getpid(),),
-            )
+            self.processes = extraction_pool(self.workers)
         return self.processes
 
     async def _extract(self, item: ArticleItem, template: dict[int, int] | None) -> Extraction:
