@@ -144,5 +144,9 @@ def archive_page(
 ) -> Outcome:
     """Extract, identify and store ``page``; raises :class:`NotAStory` for a page with no story
     and ``StorageError`` when the database refuses it."""
-    extraction = extract_story(page, template, template_min_pages)
+    return store_story(page, extract_story(page, template, template_min_pages), store)
+
+
+def store_story(page: FetchedPage, extraction: Extraction, store: CrawlStore) -> Outcome:
+    """Identify and store a story :func:`extract_story` found (callers that extract elsewhere)."""
     return store.save_article(stored_article(page, extraction, identify(page, extraction)))
