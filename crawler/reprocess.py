@@ -7,9 +7,9 @@ the configured minimum, identity and dedupe. A new version appears only where
 the cleaned text changed; duplicates are linked as in a crawl. By default only
 versions an older extractor produced are re-extracted.
 
-Extraction, the CPU-heavy step, runs in ``processes`` extraction processes; this
-process reads the responses and stores the results, in the order it read them,
-so any number of processes stores the same rows as one.
+Extraction and the MinHash signature, the CPU-heavy steps, run in ``processes``
+extraction processes; this process reads the responses and stores the results
+in the order it read them, so any number of processes stores the same rows as one.
 """
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ from newsarchive.storage.raw import ArchivedResponse
 from newsarchive.storage.warc import WarcLocation
 
 from .extraction import EXTRACTOR_VERSION, Extraction
-from .pages import FetchedPage, NotAStory, extract_story, store_story
+from .pages import FetchedPage, NotAStory, StoryIdentity, prepare_story, store_story
 from .processes import extraction_pool
 from .settings import crawl_settings, setting_int
 
 logger = logging.getLogger(__name__)
+_Prepared = tuple[Extraction, StoryIdentity]
 
 # Pages extracted ahead of storing, per process: enough to keep every process
 # busy while this one stores, few enough that memory stays flat.
@@ -77,30 +78,30 @@ class _Extractor:
         self.submitted = 0
         self.pool: ProcessPoolExecutor | None = None
 
-    def submit(self, page: FetchedPage, template: Mapping[int, int]) -> Future[Extraction]:
+    def submit(self, page: FetchedPage, template: Mapping[int, int]) -> Future[_Prepared]:
         self.submitted += 1
         if self.pool is None and self.processes > 1 and self.submitted == POOL_AFTER_PAGES:
             self.pool = extraction_pool(self.processes)
         if self.pool is not None:
             try:
-                return self.pool.submit(extract_story, page, template, self.min_pages)
+                return self.pool.submit(prepare_story, page, template, self.min_pages)
             except BrokenProcessPool:
                 self._broken()
-        done: Future[Extraction] = Future()
+        done: Future[_Prepared] = Future()
         try:
-            done.set_result(extract_story(page, template, self.min_pages))
+            done.set_result(prepare_story(page, template, self.min_pages))
         except NotAStory as exc:
             done.set_exception(exc)
         return done
 
     def result(
-        self, future: Future[Extraction], page: FetchedPage, template: Mapping[int, int]
-    ) -> Extraction:
+        self, future: Future[_Prepared], page: FetchedPage, template: Mapping[int, int]
+    ) -> _Prepared:
         try:
             return future.result()
         except BrokenProcessPool:
             self._broken()
-            return extract_story(page, template, self.min_pages)
+            return prepare_story(page, template, self.min_pages)
 
     def _broken(self) -> None:
         if self.pool is not None:
@@ -142,7 +143,7 @@ def reprocess(
         _Extractor(summary.processes, min_pages) as extractor,
     ):
         store.migrate()
-        ahead: deque[tuple[ArchivedResponse, FetchedPage, Future[Extraction]]] = deque()
+        ahead: deque[tuple[ArchivedResponse, FetchedPage, Future[_Prepared]]] = deque()
         for response in store.archived_responses(config.warc_dir, source=source, since=since):
             summary.examined += 1
             if not everything and response.extractor_version == EXTRACTOR_VERSION:
@@ -183,7 +184,7 @@ def _page(response: ArchivedResponse) -> FetchedPage:
 
 
 def _store(
-    queued: tuple[ArchivedResponse, FetchedPage, Future[Extraction]],
+    queued: tuple[ArchivedResponse, FetchedPage, Future[_Prepared]],
     extractor: _Extractor,
     store: CrawlStore,
     templates: Mapping[str, Mapping[int, int]],
@@ -191,7 +192,7 @@ def _store(
 ) -> None:
     response, page, future = queued
     try:
-        extraction = extractor.result(future, page, templates[response.source])
+        extraction, identity = extractor.result(future, page, templates[response.source])
     except NotAStory:
         summary.empty += 1
         logger.warning(
@@ -201,7 +202,7 @@ def _store(
             response.url,
         )
         return
-    outcome = store_story(page, extraction, store)
+    outcome = store_story(page, extraction, identity, store)
     summary.outcomes[outcome.value] += 1
     if outcome is not Outcome.UNCHANGED:
         logger.info("[%s] article %d: %s", response.source, response.article_id, outcome)
