@@ -14,12 +14,13 @@ triggers; CJK bigrams added by 0011) differs per dialect:
   no stop words, so it serves every language) with a GIN index, queried by word
   prefix (``bridge`` finds "bridges"); a ``pg_trgm`` GIN index for terms in
   scripts written without spaces (CJK, Thai…) and for quoted phrases, matched
-  with ILIKE; and a GIN-indexed array of CJK bigrams for two-character CJK terms.
+  with ILIKE; and a GIN-indexed, weighted tsvector of CJK bigrams for
+  two-character CJK terms, ranked with ``ts_rank`` as words are.
 
 A query is a list of terms, all of which must match (AND); ``"double quotes"``
-make a phrase. Ranking: BM25 (SQLite, both tables) or ``ts_rank`` (PostgreSQL),
-title matches weighted above body matches; substring-only queries on PostgreSQL
-and LIKE-only queries on SQLite rank by occurrences.
+make a phrase. Ranking: BM25 (SQLite, both tables) or ``ts_rank`` (PostgreSQL,
+both tsvectors), title matches weighted above body matches; queries with only
+ILIKE (PostgreSQL) or LIKE (SQLite) terms rank by occurrences.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
-    Text,
     bindparam,
     func,
     literal_column,
@@ -40,7 +40,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column, table
 
@@ -80,8 +79,8 @@ def include_in_schema_comparison(name: str | None, type_: str, parent_names: Any
 def cjk_bigrams(content: str | None) -> str:
     """Every pair of adjacent CJK characters in ``content``, space-separated, repeats kept.
 
-    What SQLite's bigram index holds (repeats make BM25 count occurrences); the
-    PostgreSQL migration computes the same set in SQL.
+    What the bigram index holds (repeats make BM25 and ts_rank count
+    occurrences); on PostgreSQL the SQL function of migration 0011 computes it.
     """
     if not content:
         return ""
@@ -363,29 +362,42 @@ def _postgresql_match(terms: list[Term]) -> _Match:
     words = [t for t in terms if not t.substring_only]
     bigram = [t for t in terms if t.cjk_bigram]
     substrings = [t for t in terms if t.substring_only and not t.cjk_bigram]
-    document = literal_column(f"{SEARCH_TABLE}.document")
     # The very expression of ix_article_search_trigram, or the index is not used.
     content = literal_column(f"({SEARCH_TABLE}.title || ' ' || {SEARCH_TABLE}.body)")
     conditions: list[Any] = []
-    score: ColumnElement[Any] | None = None
+    ranks: list[ColumnElement[Any]] = []
     if words:
         # Each word a quoted lexeme with a prefix match: input is never tsquery syntax.
-        tsquery = " & ".join("'" + t.text.lower().replace("'", "''") + "':*" for t in words)
-        query = func.to_tsquery(literal_column("'simple'"), bindparam("tsquery", tsquery))
-        conditions.append(document.op("@@")(query))
-        score = func.ts_rank(document, query)
+        tsquery = " & ".join(_lexeme(t) + ":*" for t in words)
+        ranks.append(_tsvector_match("document", "tsquery", tsquery, conditions))
     if bigram:
-        # Containment in the bigram set is exact for a two-character CJK term.
-        wanted = bindparam("bigrams", [t.text for t in bigram], type_=ARRAY(Text))
-        conditions.append(literal_column(f"{SEARCH_TABLE}.bigrams").op("@>")(wanted))
+        # A two-character CJK term is one lexeme of the bigram index: an exact match.
+        tsquery = " & ".join(_lexeme(t) for t in bigram)
+        ranks.append(_tsvector_match("bigrams", "bigram_query", tsquery, conditions))
     for n, term in enumerate(substrings):
         conditions.append(content.ilike(bindparam(f"sub_{n}", _like_pattern(term.text))))
-    if score is None:
+    if ranks:
+        score = ranks[0] if len(ranks) == 1 else ranks[0] + ranks[1]
+    else:
         title = literal_column(f"{SEARCH_TABLE}.title")
         body = literal_column(f"{SEARCH_TABLE}.body")
-        score = _occurrence_score(title, body, substrings + bigram)
+        score = _occurrence_score(title, body, substrings)
     search = table(SEARCH_TABLE)
     return _Match(search, literal_column(f"{SEARCH_TABLE}.article_id"), conditions, score)
+
+
+def _lexeme(term: Term) -> str:
+    return "'" + term.text.lower().replace("'", "''") + "'"
+
+
+def _tsvector_match(
+    column_: str, name: str, tsquery: str, conditions: list[Any]
+) -> ColumnElement[Any]:
+    """Adds ``column_ @@ tsquery`` to ``conditions``; returns its ``ts_rank``."""
+    vector = literal_column(f"{SEARCH_TABLE}.{column_}")
+    query = func.to_tsquery(literal_column("'simple'"), bindparam(name, tsquery))
+    conditions.append(vector.op("@@")(query))
+    return func.ts_rank(vector, query)
 
 
 def snippet(text_: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:

@@ -15,8 +15,9 @@ latest title and text:
   archive connection registers, see ``storage/search.py``), kept in step by the
   same triggers that keep ``article_search``; a removed row is deleted from it by
   recomputing its bigrams from ``article_search``'s stored text.
-* PostgreSQL: a generated ``article_search.bigrams text[]`` column (an IMMUTABLE
-  SQL function of title and body) with a GIN index, matched with ``@>``.
+* PostgreSQL: a generated, weighted ``article_search.bigrams tsvector`` of the
+  same bigrams (an IMMUTABLE SQL function ``cjk_bigrams``), with a GIN index,
+  matched with ``@@`` and ranked with ``ts_rank`` like the words' ``document``.
 
 Upgrading an archive backfills both from the index's current rows; downgrading
 drops them and restores 0004's triggers.
@@ -88,17 +89,22 @@ SQLITE_UP = [
 SQLITE_DOWN = [*_sqlite_triggers(bigrams=False), "DROP TABLE IF EXISTS article_search_bigram"]
 
 POSTGRESQL_UP = [
-    # CJK runs first, so text without CJK costs one regex pass; DISTINCT because
-    # the array is only asked whether it contains a bigram.
-    f"""CREATE FUNCTION cjk_bigrams(content text) RETURNS text[]
+    # CJK runs first, so text without CJK costs one regex pass; repeats kept, so
+    # ts_rank counts occurrences as it does for words.
+    f"""CREATE FUNCTION cjk_bigrams(content text) RETURNS text
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-            SELECT coalesce(array_agg(DISTINCT substr(run[1], i, 2)), '{{}}')
-            FROM regexp_matches(content, '[{CJK_CHARS}]{{2,}}', 'g') AS run,
+            SELECT coalesce(string_agg(substr(run[1], i, 2), ' ' ORDER BY n, i), '')
+            FROM regexp_matches(content, '[{CJK_CHARS}]{{2,}}', 'g') WITH ORDINALITY AS m(run, n),
                 generate_series(1, length(run[1]) - 1) AS i
         $$""",
+    # A weighted tsvector of the bigrams, like ``document`` of the words: the
+    # 'simple' parser keeps each space-separated bigram as one lexeme, and
+    # ts_rank reads occurrences from the positions instead of scanning texts.
     # Adding a stored generated column rewrites the table: that is the backfill.
-    """ALTER TABLE article_search ADD COLUMN bigrams text[]
-        GENERATED ALWAYS AS (cjk_bigrams(title || ' ' || body)) STORED""",
+    """ALTER TABLE article_search ADD COLUMN bigrams tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', cjk_bigrams(title)), 'A')
+        || setweight(to_tsvector('simple', cjk_bigrams(body)), 'B')
+    ) STORED""",
     "CREATE INDEX ix_article_search_bigrams ON article_search USING gin (bigrams)",
 ]
 POSTGRESQL_DOWN = [
