@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ETAG = '"feed-v1"'
 STORIES = 3
@@ -57,7 +57,8 @@ def _story(n: int) -> bytes:
 
 
 class _Site(BaseHTTPRequestHandler):
-    answered: Counter[str] = Counter()
+    # One handler instance per request: the tally lives on the class.
+    answered: ClassVar[Counter[str]] = Counter()
 
     def do_GET(self) -> None:
         base = f"http://{self.headers['Host']}"
@@ -71,9 +72,7 @@ class _Site(BaseHTTPRequestHandler):
         else:
             self._answer(404, b"", f"{self.path} 404")
 
-    def _answer(
-        self, status: int, body: bytes, label: str, kind: str = "", etag: str = ""
-    ) -> None:
+    def _answer(self, status: int, body: bytes, label: str, kind: str = "", etag: str = "") -> None:
         self.answered[label] += 1
         self.send_response(status)
         if kind:
