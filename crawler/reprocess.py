@@ -133,7 +133,7 @@ def reprocess(
     ``processes`` extraction processes (default: one per CPU)."""
     settings = crawl_settings(config)
     min_pages = setting_int(settings, "NEWSARCHIVE_TEMPLATE_MIN_PAGES")
-    summary = ReprocessSummary(processes=processes or os.cpu_count() or 1)
+    summary = ReprocessSummary(processes=processes or _usable_cpus())
     templates: dict[str, dict[int, int]] = {}
     began = time.perf_counter()
     with (
@@ -159,6 +159,13 @@ def reprocess(
             _store(ahead.popleft(), extractor, store, templates, summary)
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+def _usable_cpus() -> int:
+    # The CPUs this process may run on (a container or taskset may allow fewer than exist).
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _page(response: ArchivedResponse) -> FetchedPage:
