@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "where the cleaned text changed. Prints counts as JSON: examined, current (skipped: "
         "made by this extractor), empty (no story found now; left as they are), new, updated, "
         "unchanged, duplicate, then processes and pages_per_second (pages extracted again, per "
-        "second of the run's wall time). Extraction runs in --processes extraction processes; the "
-        "results are stored in the same order whatever their number."
+        "second of the run's wall time). With --processes N above 1, N - 1 extraction processes "
+        "extract while this one stores, in the same order whatever N."
     )
     add_source(parser)
     parser.add_argument(
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--processes",
         type=positive_int,
         metavar="N",
-        help="extraction processes (default: one per CPU; 1 extracts in this process)",
+        help="processes to use, this one included (default: one per CPU; 1: no others)",
     )
 
 
