@@ -4,11 +4,19 @@ Serves N generated article pages (~60 KB each, mostly page furniture) on
 127.0.0.1, then crawls them, in one run, with
   * bare:        a Scrapy spider that only downloads and runs trafilatura.extract;
   * newsarchive: the full crawl (clean → dedupe → store into a fresh SQLite file).
+  * download:    a Scrapy spider that only downloads (the stage table's download row).
 Both discover the pages from the same sitemap with the same concurrency. Prints
-pages/s, the ratio, and each child's peak RSS. Absolute numbers wobble on a
-shared machine; the ratio is the result.
+pages/s, the ratio, CPU ms per page of each crawl (its extraction processes
+included) and the crawl's peak RSS summed over its process tree. ``--pages
+2000,20000`` repeats that for each size, to show whether memory stays flat.
 
-    python bench/crawl_throughput.py [--pages 2000] [--repeat 1]
+Then the stage table: CPU milliseconds per page of each step newsarchive takes
+(decode, extract, template, MinHash, WARC, database write, search index), run
+one by one in this process over a sample of the same pages, next to what the
+bare spider does for the same stage. Absolute numbers wobble on a shared
+machine; the ratios are the result.
+
+    python bench/crawl_throughput.py [--pages 2000] [--repeat 1] [--sample 200]
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -102,19 +112,67 @@ def serve(root: Path) -> ThreadingHTTPServer:
     return server
 
 
-def run_child(argv: list[str]) -> tuple[float, int]:
-    """Run a child process; return (wall seconds, its peak RSS in MiB)."""
+@dataclass
+class Run:
+    seconds: float
+    cpu_seconds: float
+    """The child's CPU time and that of every process it started and waited for."""
+    peak_rss_mib: float
+    """Highest sum of RSS over the child and its descendants, sampled every 0.2 s."""
+
+
+def _tree_rss_kib(root: int) -> int:
+    """RSS of ``root`` and its descendants (from /proc), in KiB."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss[int(entry.name)] = int(line.split()[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def run_child(argv: list[str]) -> Run:
+    """Run a child process to its end, sampling its process tree's memory."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.2):
+            peak = max(peak, _tree_rss_kib(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{argv[:3]} failed:\n{proc.stderr.read().decode()[-3000:]}")
-    return elapsed, usage.ru_maxrss // 1024
+    # wait4 counts the child and its waited-for descendants (extraction processes).
+    peak = max(peak, usage.ru_maxrss)
+    return Run(elapsed, usage.ru_utime + usage.ru_stime, peak / 1024)
 
 
-def bare_spider(sitemap_url: str) -> None:
+def bare_spider(sitemap_url: str, extract: bool = True) -> None:
     """Child mode: download every page of the sitemap and run trafilatura on it, nothing else."""
     import trafilatura
     from scrapy.crawler import CrawlerProcess
@@ -125,67 +183,190 @@ def bare_spider(sitemap_url: str) -> None:
         sitemap_urls = [sitemap_url]  # noqa: RUF012
 
         def parse(self, response: Any) -> None:
-            trafilatura.extract(response.body)
+            if extract:
+                trafilatura.extract(response.body)
 
     process = CrawlerProcess({**SETTINGS, "ROBOTSTXT_OBEY": True})
     process.crawl(Bare)
     process.start()
 
 
+def _cpu_ms(pages: list[Any], step: Callable[[Any], Any]) -> tuple[float, list[Any]]:
+    """CPU milliseconds per page of ``step`` over ``pages``, and its results."""
+    began = time.process_time()
+    results = [step(page) for page in pages]
+    return (time.process_time() - began) * 1000 / len(pages), results
+
+
+def stage_table(root: Path, sample: int) -> list[tuple[str, float | None, float | None]]:
+    """(stage, newsarchive CPU ms/page, bare spider CPU ms/page) over ``sample`` pages."""
+    import trafilatura
+
+    from newsarchive.crawler.encoding import decode_html
+    from newsarchive.crawler.extraction import block_hashes, extract_article, strip_template
+    from newsarchive.crawler.pages import content_hash
+    from newsarchive.similarity import signature
+    from newsarchive.storage import CrawlStore, FetchedArticle
+    from newsarchive.storage.search import cjk_bigrams
+    from newsarchive.storage.warc import WarcWriter
+
+    paths = sorted((root / "news").iterdir())[:sample]
+    bodies = [path.read_bytes() for path in paths]
+    urls = [f"http://bench.test/news/{path.name}" for path in paths]
+    rows: list[tuple[str, float | None, float | None]] = []
+    decode, texts = _cpu_ms(bodies, decode_html)
+    rows.append(("decode", decode, None))  # trafilatura decodes inside extract
+    extract, found = _cpu_ms(list(zip(texts, urls, strict=True)), lambda p: extract_article(*p))
+    bare_extract, _ = _cpu_ms(bodies, trafilatura.extract)
+    rows.append(("extract", extract, bare_extract))
+    # What a crawl does per page once it knows the template: hash the lines, strip them.
+    learned = {h: 99 for h in block_hashes(found[0].text)}
+    template, _ = _cpu_ms(
+        found, lambda e: (block_hashes(e.text), strip_template(e.text, learned, min_pages=5))
+    )
+    rows.append(("template", template, None))
+    minhash, signatures = _cpu_ms(found, lambda e: signature(e.text))
+    rows.append(("MinHash", minhash, None))
+    with tempfile.TemporaryDirectory(prefix="na-stages-") as tmp:
+        writer = WarcWriter(Path(tmp) / "warc", max_size=10**9)
+        warc, _ = _cpu_ms(
+            list(zip(urls, bodies, strict=True)),
+            lambda p: writer.write_exchange(
+                p[0],
+                method="GET",
+                request_headers=[("Host", "bench.test")],
+                status=200,
+                reason="OK",
+                response_headers=[("Content-Type", "text/html; charset=utf-8")],
+                body=p[1],
+            ),
+        )
+        writer.close()
+        rows.append(("WARC", warc, None))
+        with CrawlStore(f"sqlite:///{Path(tmp) / 'stages.db'}") as store:
+            store.migrate()
+            articles = [
+                FetchedArticle(
+                    source="bench",
+                    url=url,
+                    canonical_url=url,
+                    text=e.text,
+                    content_hash=content_hash(e.text),
+                    title=e.title,
+                    minhash=sig,
+                )
+                for url, e, sig in zip(urls, found, signatures, strict=True)
+            ]
+            write, _ = _cpu_ms(articles, store.save_article)
+            # The index rows the triggers write, alone, into a scratch copy of the tables.
+            with store.engine.begin() as conn:
+                conn.exec_driver_sql("CREATE VIRTUAL TABLE s USING fts5(t, b, tokenize='trigram')")
+                conn.exec_driver_sql("CREATE VIRTUAL TABLE g USING fts5(t, b, tokenize='ascii')")
+                index, _ = _cpu_ms(
+                    articles,
+                    lambda a: (
+                        conn.exec_driver_sql(
+                            "INSERT INTO s VALUES (?, ?)", (a.title or "", a.text)
+                        ),
+                        conn.exec_driver_sql(
+                            "INSERT INTO g VALUES (?, ?)",
+                            (cjk_bigrams(a.title), cjk_bigrams(a.text)),
+                        ),
+                    ),
+                )
+    rows.append(("database write", write - index, None))
+    rows.append(("index", index, None))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--pages", default="2000", help="sizes, comma-separated: 2000,20000")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--sample", type=int, default=200, help="pages for the stage table")
     parser.add_argument("--bare-child", help=argparse.SUPPRESS)
+    parser.add_argument("--download-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_child:
         bare_spider(args.bare_child)
         return
+    if args.download_child:
+        bare_spider(args.download_child, extract=False)
+        return
 
     newsarchive = str(Path(sys.executable).with_name("newsarchive"))
-    with tempfile.TemporaryDirectory(prefix="na-bench-") as tmp:
-        root = Path(tmp) / "site"
-        build_site(root, args.pages)
-        size = sum(p.stat().st_size for p in (root / "news").iterdir()) / args.pages / 1024
-        server = serve(root)
-        base = f"http://127.0.0.1:{server.server_address[1]}"
-        print(f"{args.pages} pages, {size:.0f} KB each on average, served at {base}")
-        results: dict[str, list[tuple[float, int]]] = {
-            "bare scrapy+trafilatura": [],
-            "newsarchive crawl": [],
-        }
-        for n in range(args.repeat):
-            db = Path(tmp) / f"bench-{n}.db"
-            config = Path(tmp) / f"bench-{n}.toml"
-            scrapy_table = "\n".join(
-                f"{k} = {v!r}".replace("False", "false") for k, v in SETTINGS.items()
-            )
-            config.write_text(
-                f'[database]\nurl = "sqlite:///{db}"\n\n'
-                # The bench site is on loopback, which a crawl refuses unless allowed.
-                '[crawl]\nallow_private_networks = ["127.0.0.1/32"]\n\n'
-                f"[scrapy]\n{scrapy_table}\n\n"
-                f'[[sources]]\nname = "bench"\nsitemaps = ["{base}/sitemap.xml"]\n',
-                encoding="utf-8",
-            )
-            results["bare scrapy+trafilatura"].append(
-                run_child([sys.executable, __file__, "--bare-child", f"{base}/sitemap.xml"])
-            )
-            results["newsarchive crawl"].append(
-                run_child([newsarchive, "--config", str(config), "crawl"])
-            )
-        server.shutdown()
+    sizes = [int(n) for n in args.pages.split(",")]
+    report: dict[int, dict[str, Run]] = {}
+    stages: list[tuple[str, float | None, float | None]] = []
+    for pages in sizes:
+        with tempfile.TemporaryDirectory(prefix="na-bench-") as tmp:
+            root = Path(tmp) / "site"
+            build_site(root, pages)
+            size = sum(p.stat().st_size for p in (root / "news").iterdir()) / pages / 1024
+            server = serve(root)
+            base = f"http://127.0.0.1:{server.server_address[1]}"
+            sitemap = f"{base}/sitemap.xml"
+            print(f"{pages} pages, {size:.0f} KB each on average, served at {base}", flush=True)
+            runs: dict[str, list[Run]] = {"download only": [], "bare": [], "newsarchive": []}
+            for n in range(args.repeat):
+                db = Path(tmp) / f"bench-{n}.db"
+                config = Path(tmp) / f"bench-{n}.toml"
+                scrapy_table = "\n".join(
+                    f"{k} = {v!r}".replace("False", "false") for k, v in SETTINGS.items()
+                )
+                config.write_text(
+                    f'[database]\nurl = "sqlite:///{db}"\n\n'
+                    f'[archive]\nwarc_dir = "{Path(tmp) / f"warc-{n}"}"\n\n'
+                    # The bench site is on loopback, which a crawl refuses unless allowed.
+                    '[crawl]\nallow_private_networks = ["127.0.0.1/32"]\n\n'
+                    f"[scrapy]\n{scrapy_table}\n\n"
+                    f'[[sources]]\nname = "bench"\nsitemaps = ["{sitemap}"]\n',
+                    encoding="utf-8",
+                )
+                if pages == sizes[0]:
+                    runs["download only"].append(
+                        run_child([sys.executable, __file__, "--download-child", sitemap])
+                    )
+                runs["bare"].append(run_child([sys.executable, __file__, "--bare-child", sitemap]))
+                runs["newsarchive"].append(
+                    run_child([newsarchive, "--config", str(config), "crawl"])
+                )
+            server.shutdown()
+            report[pages] = {name: min(r, key=lambda x: x.seconds) for name, r in runs.items() if r}
+            if pages == sizes[0]:
+                stages = stage_table(root, min(args.sample, pages))
 
-    print(f"\n{'crawler':<26} {'pages/s':>9} {'peak RSS MiB':>13}")
-    rates = {}
-    for name, runs in results.items():
-        best = min(t for t, _ in runs)
-        rates[name] = args.pages / best
-        print(f"{name:<26} {rates[name]:>9.1f} {max(r for _, r in runs):>13}")
-    ratio = rates["newsarchive crawl"] / rates["bare scrapy+trafilatura"]
-    print(f"\nnewsarchive / bare throughput ratio: {ratio:.2f}")
+    for pages, runs in report.items():
+        print(f"\n{pages} pages")
+        print(f"{'crawler':<26} {'pages/s':>9} {'CPU ms/page':>12} {'peak RSS MiB':>13}")
+        for name, run in runs.items():
+            label = {"bare": "bare scrapy+trafilatura", "newsarchive": "newsarchive crawl"}
+            print(
+                f"{label.get(name, 'bare scrapy, download only'):<26} {pages / run.seconds:>9.1f} "
+                f"{run.cpu_seconds * 1000 / pages:>12.1f} {run.peak_rss_mib:>13.0f}"
+            )
+        ratio = runs["bare"].seconds / runs["newsarchive"].seconds
+        print(f"newsarchive / bare throughput ratio: {ratio:.2f}")
+    if len(report) > 1:
+        first, last = report[sizes[0]]["newsarchive"], report[sizes[-1]]["newsarchive"]
+        print(
+            f"\nnewsarchive peak RSS at {sizes[-1]} / at {sizes[0]} pages: "
+            f"{last.peak_rss_mib / first.peak_rss_mib:.2f}"
+        )
+
+    download = report[sizes[0]]["download only"]
+    download_ms = download.cpu_seconds * 1000 / sizes[0]
+    print(f"\nCPU ms per page, by stage ({min(args.sample, sizes[0])} pages, one at a time)")
+    print(f"{'stage':<16} {'newsarchive':>12} {'bare':>8}")
+    print(f"{'download':<16} {download_ms:>12.1f} {download_ms:>8.1f}")
+    for stage, ours, bare in stages:
+        theirs = "—" if bare is None else f"{bare:.1f}"
+        print(f"{stage:<16} {ours:>12.1f} {theirs:>8}")
+    total = download_ms + sum(ours for _, ours, _ in stages)
+    bare_total = download_ms + sum(bare or 0 for _, _, bare in stages)
+    print(f"{'sum':<16} {total:>12.1f} {bare_total:>8.1f}")
 
 
 if __name__ == "__main__":

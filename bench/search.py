@@ -5,9 +5,15 @@ at --pg, dropped afterwards) with N synthetic articles by bulk inserts through t
 migrated schema (so the search triggers index them as a crawl's writes would),
 then times each query kind through ``storage.search.search_articles`` (limit 20).
 English articles draw words from a Zipf-like vocabulary; a fifth are Chinese
-built from common two-character words.
+built from common two-character words, a fifth Japanese (kanji words, katakana
+loan words, kana particles).
 
-    python bench/search.py [--articles 100000] [--repeat 20] [--pg postgresql://postgres@127.0.0.1/test]
+With ``--keep DIR`` the built archives are kept (a SQLite file in DIR, a
+PostgreSQL database named after the corpus) and reused by the next run with the
+same --articles and schema, so only the first run pays for the fill.
+
+    python bench/search.py [--articles 100000] [--repeat 20] [--keep /tmp/search-bench]
+        [--pg postgresql://postgres@127.0.0.1/test]
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from sqlalchemy import Engine, create_engine, insert, text
 
 from newsarchive.storage import create_archive_engine, ensure_schema, read_session, write_session
 from newsarchive.storage.models import Article, ArticleVersion, Source
+from newsarchive.storage.schema import current_revision, head_revision
 from newsarchive.storage.search import search_articles
 
 EN_WORDS = (
@@ -38,6 +45,11 @@ ZH_WORDS = (
     "谈判 经济 政府 市场 城市 地铁 渔民 合作 发展 会议 代表 贸易 关税 交通 天气 学校 医院 "
     "居民 旅游 港口 工人 改革 价格 能源 政策 新闻 记者 警方 法院 选举"
 ).split()
+JA_WORDS = (
+    "朝市 地震 選挙 首相 経済 港町 漁業 観光 鉄道 台風 市場 学校 病院 予算 議会 "
+    "ニュース テレビ スポーツ ホテル エネルギー"
+).split()
+JA_PARTICLES = "の は が を に で と も".split()
 QUERIES = {
     "en common word": ["council", "market", "weather"],
     "en rare word": ["nurses", "tourism", "airport"],
@@ -45,14 +57,20 @@ QUERIES = {
     "en phrase": ['"wind farm"', '"river flood"', '"school budget"'],
     "zh 2-char word": ["谈判", "地铁", "关税"],
     "zh 4-char word": ["贸易谈判", "城市地铁", "能源政策"],
+    "ja 2-char word": ["朝市", "台風", "首相"],
+    "ja 4-char word": ["ニュース", "港町の朝", "スポーツ"],
 }
+LANGUAGES = ("zh", "ja", "en", "en", "en")
 BATCH = 5000
 
 
-def _text(rng: random.Random, zh: bool) -> tuple[str, str]:
-    if zh:
+def _text(rng: random.Random, language: str) -> tuple[str, str]:
+    if language == "zh":
         words = rng.choices(ZH_WORDS, k=160)
         return "".join(words[:6]), "。".join("".join(words[i : i + 8]) for i in range(0, 160, 8))
+    if language == "ja":
+        words = [w + rng.choice(JA_PARTICLES) for w in rng.choices(JA_WORDS, k=120)]
+        return "".join(words[:4]), "。".join("".join(words[i : i + 6]) for i in range(0, 120, 6))
     weights = [1 / (n + 1) for n in range(len(EN_WORDS))]
     words = rng.choices(EN_WORDS, weights=weights, k=120)
     return " ".join(words[:8]).capitalize(), " ".join(words)
@@ -70,8 +88,8 @@ def fill(engine: Engine, articles: int, seed: int = 1) -> float:
     for first in range(0, articles, BATCH):
         rows, versions = [], []
         for n in range(first, min(first + BATCH, articles)):
-            zh = n % 5 == 0
-            title, body = _text(rng, zh)
+            language = LANGUAGES[n % 5]
+            title, body = _text(rng, language)
             digest = hashlib.sha256(f"{n}{body}".encode()).hexdigest()
             when = start + timedelta(minutes=n)
             url = f"http://bench.test/{n}"
@@ -94,7 +112,7 @@ def fill(engine: Engine, articles: int, seed: int = 1) -> float:
                     "url": url,
                     "title": title,
                     "authors": [],
-                    "language": "zh" if zh else "en",
+                    "language": language,
                     "text": body,
                     "content_hash": digest,
                     "fetched_at": when,
@@ -124,36 +142,79 @@ def measure(engine: Engine, repeat: int) -> dict[str, tuple[float, float, int]]:
     return results
 
 
+def _corpus_name(articles: int) -> str:
+    """Names a kept archive: a change of corpus size or schema means a new one."""
+    return f"newsarchive_bench_search_{articles}_r{head_revision()}"
+
+
+def _ready(engine: Engine, articles: int) -> bool:
+    """Whether a kept archive is migrated to head and completely filled."""
+    if current_revision(engine) != head_revision():
+        return False
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM articles")).scalar_one() == articles
+
+
+def _prepare(engine: Engine, label: str, articles: int, reuse: bool) -> None:
+    if reuse and _ready(engine, articles):
+        print(f"{label}: reusing the kept archive of {articles} articles")
+        return
+    ensure_schema(engine)
+    print(f"{label}: filled {articles} articles in {fill(engine, articles):.1f}s")
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--keep", type=Path, help="keep the built archives here and reuse them")
     args = parser.parse_args()
+    name = _corpus_name(args.articles)
 
     report: dict[str, dict[str, tuple[float, float, int]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        engine = create_archive_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        ensure_schema(engine)
-        print(f"sqlite: filled {args.articles} articles in {fill(engine, args.articles):.1f}s")
-        report["sqlite"] = measure(engine, args.repeat)
-        engine.dispose()
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.db"
+        if not args.keep:
+            path.unlink(missing_ok=True)
+        engine = create_archive_engine(f"sqlite:///{path}")
+        try:
+            if not args.keep or not _ready(engine, args.articles):
+                engine.dispose()
+                path.unlink(missing_ok=True)
+                engine = create_archive_engine(f"sqlite:///{path}")
+            _prepare(engine, "sqlite", args.articles, reuse=True)
+            report["sqlite"] = measure(engine, args.repeat)
+        finally:
+            engine.dispose()
 
-    name = f"newsarchive_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1))
+    if not args.keep:
+        name = f"{name}_{uuid.uuid4().hex[:8]}"
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         engine = create_archive_engine(args.pg.rsplit("/", 1)[0] + "/" + name)
-        ensure_schema(engine)
-        print(f"postgresql: filled {args.articles} articles in {fill(engine, args.articles):.1f}s")
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
+        if not _ready(engine, args.articles):
+            # A half-filled kept database (an interrupted run) is refilled from scratch.
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        _prepare(engine, "postgresql", args.articles, reuse=True)
         report["postgresql"] = measure(engine, args.repeat)
         engine.dispose()
     finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not args.keep:
+            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     print(f"\n{args.articles} articles, limit 20, {args.repeat}×3 queries per kind (ms)")
     head = ("sqlite p50", "p95", "hits", "pg p50", "p95", "hits")

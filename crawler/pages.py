@@ -206,5 +206,22 @@ def archive_page(
 ) -> Outcome:
     """Extract, identify and store ``page``; raises :class:`NotAStory` for a page with no story
     and ``StorageError`` when the database refuses it."""
+    return store_story(page, *prepare_story(page, template, template_min_pages), store)
+
+
+def prepare_story(
+    page: FetchedPage,
+    template: Mapping[int, int] | None = None,
+    template_min_pages: int = TEMPLATE_MIN_PAGES,
+) -> tuple[Extraction, StoryIdentity]:
+    """:func:`extract_story` then :func:`identify`: the CPU-bound steps, which need no database
+    and so may run in another process."""
     extraction = extract_story(page, template, template_min_pages)
-    return store.save_article(stored_article(page, extraction, identify(page, extraction)))
+    return extraction, identify(page, extraction)
+
+
+def store_story(
+    page: FetchedPage, extraction: Extraction, identity: StoryIdentity, store: CrawlStore
+) -> Outcome:
+    """Store a story :func:`prepare_story` found."""
+    return store.save_article(stored_article(page, extraction, identity))

@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from .search import register_sqlite_functions
+
 # A write transaction on SQLite starts with BEGIN IMMEDIATE: it takes the write
 # lock up front, so two writers queue on busy_timeout instead of one failing
 # with SQLITE_BUSY when it upgrades a read lock mid-transaction.
@@ -106,6 +108,7 @@ def _configure_sqlite(engine: Engine, *, set_wal: bool = True) -> None:
         # NORMAL is safe in WAL mode: a power cut may lose the last commits, never corrupt.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        register_sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

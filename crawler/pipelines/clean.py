@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
-import threading
-import time
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,7 +24,8 @@ from newsarchive.storage import CrawlStore, StorageError
 from ..context import crawl_context
 from ..extraction import TEMPLATE_MIN_PAGES, Extraction
 from ..items import ArticleItem
-from ..pages import NotAStory, extract_story
+from ..pages import NotAStory, StoryIdentity, prepare_story
+from ..processes import extraction_pool
 from ..settings import setting_bool, setting_int
 from ..urls import canonical_url, story_url
 
@@ -77,22 +74,6 @@ class TemplateLearner:
         """The increments since the last call, handed over for writing."""
         pending, self.pending, self.pending_pages = dict(self.pending), Counter(), 0
         return pending
-
-
-def _exit_with_parent(parent: int) -> None:
-    """In an extraction process: exit when the crawl process is gone.
-
-    A crawl killed with SIGKILL (the daemon's hard time limit) cannot shut its
-    pool down, and idle workers would wait for work forever; a daemon running
-    for months must not collect them.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 class CleanPipeline:
@@ -156,11 +137,12 @@ class CleanPipeline:
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         learner = await self._learner()
         try:
-            extraction = await self._extract(item, learner.template if learner else None)
+            item.extraction, item.identity = await self._extract(
+                item, learner.template if learner else None
+            )
         except NotAStory as exc:
             self.stats.inc_value("newsarchive/not_article")
             raise DropItem(str(exc), log_level="DEBUG") from None
-        item.extraction = extraction
         return item
 
     def item_scraped(self, item: object) -> None:
@@ -177,27 +159,24 @@ class CleanPipeline:
 
     def _pool(self) -> ProcessPoolExecutor | None:
         if self.processes is None and self.workers > 0:
-            # Spawned, not forked: a fork would copy the running reactor and the
-            # store's threads.
-            self.processes = ProcessPoolExecutor(
-                self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
-                initargs=(os.getpid(),),
-            )
+            self.processes = extraction_pool(self.workers)
         return self.processes
 
-    async def _extract(self, item: ArticleItem, template: dict[int, int] | None) -> Extraction:
+    async def _extract(
+        self, item: ArticleItem, template: dict[int, int] | None
+    ) -> tuple[Extraction, StoryIdentity]:
+        # The MinHash signature too: it cost the crawl process 8 ms a page, as
+        # much as Scrapy's download, and it needs nothing but the text.
         pool = self._pool()
         if pool is not None:
             try:
-                future = pool.submit(extract_story, item.page, template, self.min_pages)
+                future = pool.submit(prepare_story, item.page, template, self.min_pages)
                 return await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 logger.error("extraction process died; extracting in the crawl process from now on")
                 self.workers = 0
                 self.processes = None
-        return extract_story(item.page, template, self.min_pages)
+        return prepare_story(item.page, template, self.min_pages)
 
     def _learn(self, learner: TemplateLearner, item: ArticleItem, extraction: Extraction) -> None:
         urls = [canonical_url(item.page.url), story_url(item.page.url, extraction.canonical_url)]

@@ -26,7 +26,8 @@ class DedupePipeline:
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         assert item.extraction is not None, "CleanPipeline must run before DedupePipeline"
-        identity = identify(item.page, item.extraction)
+        # CleanPipeline computes it with the extraction, in an extraction process.
+        identity = item.identity or identify(item.page, item.extraction)
         if identity.canonical_url in self.seen:
             self.stats.inc_value("newsarchive/duplicates")
             raise DropItem(

@@ -6,7 +6,7 @@ import argparse
 
 from newsarchive.exit_codes import ExitCode
 
-from .arguments import add_source, iso_datetime
+from .arguments import add_source, iso_datetime, positive_int
 from .context import CommandContext
 
 
@@ -19,7 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "version is stored only "
         "where the cleaned text changed. Prints counts as JSON: examined, current (skipped: "
         "made by this extractor), empty (no story found now; left as they are), new, updated, "
-        "unchanged, duplicate."
+        "unchanged, duplicate, then processes and pages_per_second (pages extracted again, per "
+        "second of the run's wall time). With --processes N above 1, N - 1 extraction processes "
+        "extract while this one stores, in the same order whatever N."
     )
     add_source(parser)
     parser.add_argument(
@@ -31,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="everything",
         help="re-extract every version, also those the current extractor produced",
     )
+    parser.add_argument(
+        "--processes",
+        type=positive_int,
+        metavar="N",
+        help="processes to use, this one included (default: one per CPU; 1: no others)",
+    )
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
@@ -41,7 +49,11 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
     # reprocess opens its own engine: find an unusable database before any work starts.
     ctx.check_database()
     summary = reprocess(
-        ctx.config(), source=args.source, since=args.since, everything=args.everything
+        ctx.config(),
+        source=args.source,
+        since=args.since,
+        everything=args.everything,
+        processes=args.processes,
     )
     print_reprocess_summary(summary)
     return ExitCode.OK

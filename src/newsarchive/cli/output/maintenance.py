@@ -68,12 +68,14 @@ def print_prune_report(report: PruneReport, fmt: str = "table", out: TextIO | No
 
 
 def print_reprocess_summary(summary: ReprocessSummary, out: TextIO | None = None) -> None:
-    """The counts as one JSON object: examined, current, empty, then each outcome."""
+    """The counts as one JSON object: examined, current, empty, each outcome, then the speed."""
     out = out or sys.stdout
     record = {
         "examined": summary.examined,
         "current": summary.current,
         "empty": summary.empty,
         **summary.outcomes,
+        "processes": summary.processes,
+        "pages_per_second": round(summary.pages_per_second, 1),
     }
     out.write(json.dumps(record) + "\n")

@@ -1,0 +1,119 @@
+"""``reprocess --processes``: extraction in a pool stores the same rows as in one process."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from newsarchive.config import parse_config
+from newsarchive.crawler import reprocess as reprocess_module
+from newsarchive.crawler.pages import content_hash
+from newsarchive.crawler.reprocess import reprocess
+from newsarchive.storage import CrawlStore, FetchedArticle
+from newsarchive.storage.engine import read_session
+from newsarchive.storage.models import Article, ArticleVersion
+
+STORIES = 7
+# A pool starts only for a run of more pages than this test stores (it is that slow).
+POOL_AFTER_PAGES = 3
+
+
+def _page(n: int) -> str:
+    # Every third story is a wire copy of the one before: which is the original
+    # depends on the order stories are stored in.
+    topic = n - 1 if n % 3 == 2 else n
+    paragraphs = "".join(
+        f"<p>Paragraph {p}: the council's works committee heard on Monday that repairs to "
+        f"section {topic} of the quay wall will take {topic + p} weeks and cost more.</p>"
+        for p in range(5)
+    )
+    return (
+        f"<html><head><title>Quay section {topic}</title></head><body><article>"
+        f"<h1>Quay section {topic}</h1>{paragraphs}</article></body></html>"
+    )
+
+
+def _archive(url: str) -> None:
+    with CrawlStore(url) as store:
+        store.migrate()
+        for n in range(STORIES):
+            page_url = f"http://127.0.0.1/news/{n}.html"
+            store.save_article(
+                FetchedArticle(
+                    source="harbour",
+                    url=page_url,
+                    canonical_url=page_url,
+                    text=f"old text {n}",
+                    content_hash=content_hash(f"old text {n}"),
+                    raw_html=_page(n).encode(),
+                    extractor_version="2020-01-01",
+                )
+            )
+
+
+def _rows(url: str) -> list[tuple]:
+    original = aliased(Article)
+    with CrawlStore(url) as store, read_session(store.engine) as session:
+        stmt = (
+            select(
+                Article.canonical_url,
+                ArticleVersion.version,
+                ArticleVersion.title,
+                ArticleVersion.text,
+                ArticleVersion.extractor_version,
+                original.canonical_url,
+            )
+            .join(ArticleVersion, ArticleVersion.article_id == Article.id)
+            .outerjoin(original, original.id == Article.duplicate_of)
+            .order_by(Article.canonical_url, ArticleVersion.version)
+        )
+        return [tuple(row) for row in session.execute(stmt)]
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[int, str]:
+    folder = tmp_path_factory.mktemp("reprocess")
+    urls = {n: f"sqlite:///{folder / f'{n}.db'}" for n in (1, 2)}
+    for url in urls.values():
+        _archive(url)
+    return urls
+
+
+def test_two_processes_store_the_same_rows_as_one(
+    archives: dict[int, str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reprocess_module, "POOL_AFTER_PAGES", POOL_AFTER_PAGES)
+    before = _rows(archives[1])
+    caplog.set_level(logging.INFO, logger="newsarchive.crawler.processes")
+    one = reprocess(parse_config({"database": {"url": archives[1]}}), processes=1)
+    assert "extraction process" not in caplog.text
+    two = reprocess(parse_config({"database": {"url": archives[2]}}), processes=2)
+    assert "starting 1 extraction process(es)" in caplog.text  # beside this one
+
+    assert one.outcomes == two.outcomes
+    assert one.extracted == two.extracted == STORIES
+    after = _rows(archives[1])
+    assert after != before  # re-extracted: new versions, copies linked
+    assert [row for row in after if row[-1] is not None], "no duplicates linked"
+    assert _rows(archives[2]) == after
+
+
+def test_the_command_prints_its_speed(
+    archives: dict[int, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from newsarchive.cli import main
+
+    monkeypatch.setenv("NEWSARCHIVE_DATABASE_URL", archives[1])
+    assert main(["reprocess", "--processes", "1", "--all"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["examined"], summary["processes"]) == (STORIES, 1)
+    assert summary["pages_per_second"] > 0
+    with pytest.raises(SystemExit) as refused:
+        main(["reprocess", "--processes", "0"])
+    assert refused.value.code == 2
