@@ -20,7 +20,6 @@ import base64
 import dataclasses
 import hashlib
 import logging
-import multiprocessing
 import os
 import shutil
 import time
@@ -57,9 +56,11 @@ from ..pages import (
     archived_page,
     extract_story,
     identify,
+    prepare_story,
     stored_article,
 )
-from ..pipelines.clean import TemplateLearner, _exit_with_parent
+from ..pipelines.clean import TemplateLearner
+from ..processes import extraction_pool
 from ..settings import crawl_settings, setting_bool, setting_int
 from ..urls import canonical_url, story_url
 from .attribution import Attribution, covers
@@ -156,15 +157,6 @@ Identified = tuple[Extraction, StoryIdentity]
 _Pending = tuple[WarcRecord | BadRecord, FetchedPage | None, "Future[Identified] | None"]
 
 
-def extract_and_identify(
-    page: FetchedPage, template: dict[int, int] | None, min_pages: int
-) -> Identified:
-    """Steps 1 and 2 of the per-page path, as one call an extraction process makes: the
-    MinHash signature is as costly as the extraction, and storing waits for neither."""
-    extraction = extract_story(page, template, min_pages)
-    return extraction, identify(page, extraction)
-
-
 @dataclass(frozen=True)
 class _ImportFile:
     location: str
@@ -237,13 +229,7 @@ class _Importer:
         """The progress row of the file being read."""
         self.pool: ProcessPoolExecutor | None = None
         if options.processes > 1:
-            # Spawned, not forked: the store's engine must not be shared with children.
-            self.pool = ProcessPoolExecutor(
-                options.processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
-                initargs=(os.getpid(),),
-            )
+            self.pool = extraction_pool(options.processes)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -376,9 +362,7 @@ class _Importer:
             page = self._page(file, record, summary) if isinstance(record, WarcRecord) else None
             future = None
             if page is not None and self.pool is not None:
-                future = self.pool.submit(
-                    extract_and_identify, page, self._template(page), self.min_pages
-                )
+                future = self.pool.submit(prepare_story, page, self._template(page), self.min_pages)
             window.append((record, page, future))
             if len(window) > ahead:
                 yield window.popleft()
@@ -468,7 +452,7 @@ class _Importer:
             except BrokenProcessPool:
                 logger.error("an extraction process died; extracting in this process from now on")
                 self.pool = None
-        return extract_and_identify(page, self._template(page), self.min_pages)
+        return prepare_story(page, self._template(page), self.min_pages)
 
     def _store_story(
         self,
