@@ -13,7 +13,7 @@ from newsarchive.storage import Archive, ArticleRecord, write_session
 from newsarchive.storage.models import Article, ArticleVersion, Source
 from tests.archive_corpus import build_corpus
 
-STREAM_ROWS = 10_000
+STREAM_ROWS = 20_000
 
 
 def test_articles_filters_versions_and_duplicates(engine) -> None:
