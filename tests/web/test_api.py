@@ -134,6 +134,8 @@ def test_search_filters_by_takedown_and_pages_with_offset(
     assert client.get("/api/search", params={"q": "谈判", "access": "free"}).json()["items"] == []
     article = client.get(f"/api/articles/{c.trade}").json()
     assert (article["access"], article["published_at_source"]) == ("paywalled", "json-ld")
+    listed = client.get("/api/articles", params={"access": "paywalled"}).json()["items"]
+    assert [a["id"] for a in listed] == [c.trade]
     first = client.get("/api/search", params={"q": "the", "limit": 1}).json()
     second = client.get(first["next"]).json()
     assert first["items"][0]["id"] != second["items"][0]["id"]

@@ -63,6 +63,10 @@ def list_articles(
     language: str | None = None,
     since: Annotated[datetime | None, Query(description="first seen at or after")] = None,
     until: Annotated[datetime | None, Query(description="first seen before")] = None,
+    access: Annotated[
+        Literal["free", "paywalled", "unknown"] | None,
+        Query(description="the latest version's access: free, paywalled or unknown"),
+    ] = None,
     after: Annotated[int | None, Query(description="the last id of the previous page")] = None,
     limit: Limit = 20,
 ) -> Any:
@@ -71,6 +75,7 @@ def list_articles(
         language=language,
         since=utc(since),
         until=utc(until),
+        access=access,
         after=after,
         batch_size=limit,
     )
