@@ -86,7 +86,7 @@ COMMANDS: dict[str, Command] = {
         Command("runs", "list recent crawl runs, newest first"),
         Command(
             "status",
-            "per source: schedule, last run, next run, articles; exit 1 if a source is failing",
+            "per source: schedule, last run, next run, articles, health flags; exit 1 on any flag",
         ),
         Command("sources", "list the configured sources, or show one"),
         Command("extract", "run the pipeline's extraction on saved HTML files"),
