@@ -24,21 +24,36 @@ def diff_tokens(text: str) -> list[str]:
     return _PIECE.findall(text)
 
 
-@dataclass(frozen=True)
-class ChangedParagraph:
-    """One paragraph of the new version that differs from the old one, rendered with markers."""
+_MARKERS = {"same": ("", ""), "deleted": ("[-", "-]"), "inserted": ("{+", "+}")}
 
-    number: int
-    """1-based paragraph number in the new version (in the old one for a deleted paragraph)."""
+
+@dataclass(frozen=True)
+class DiffPiece:
+    kind: str
+    """``same``, ``deleted`` or ``inserted``."""
     text: str
 
 
-def _render(old: str, new: str) -> str:
+@dataclass(frozen=True)
+class ChangedParagraph:
+    """One paragraph of the new version that differs from the old one, as pieces."""
+
+    number: int
+    """1-based paragraph number in the new version (in the old one for a deleted paragraph)."""
+    pieces: tuple[DiffPiece, ...]
+
+    @property
+    def text(self) -> str:
+        """The paragraph with deletions in ``[-…-]`` and insertions in ``{+…+}``."""
+        return "".join(_MARKERS[p.kind][0] + p.text + _MARKERS[p.kind][1] for p in self.pieces)
+
+
+def _pieces(old: str, new: str) -> tuple[DiffPiece, ...]:
     a, b = diff_tokens(old), diff_tokens(new)
     ops = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     # Spaces that happen to match between two changed words split one edit into
     # two; fold them into the edit so "[-three old-]{+two new+}" reads as a phrase.
-    merged: list[list[object]] = []
+    merged: list[list[str]] = []
     for tag, i1, i2, j1, j2 in ops:
         old_part, new_part = "".join(a[i1:i2]), "".join(b[j1:j2])
         between_edits = merged and merged[-1][0] != "equal"
@@ -51,38 +66,42 @@ def _render(old: str, new: str) -> str:
             merged[-1][2] = f"{merged[-1][2]}{new_part}"
             continue
         merged.append([tag, old_part, new_part])
-    out = []
+    out: list[DiffPiece] = []
     for tag, old_part, new_part in merged:
         if tag == "equal":
-            out.append(str(old_part))
+            out.append(DiffPiece("same", old_part))
             continue
         if old_part:
-            out.append(f"[-{old_part}-]")
+            out.append(DiffPiece("deleted", old_part))
         if new_part:
-            out.append(f"{{+{new_part}+}}")
-    return "".join(out)
+            out.append(DiffPiece("inserted", new_part))
+    return tuple(out)
+
+
+def _whole(number: int, kind: str, text: str) -> ChangedParagraph:
+    return ChangedParagraph(number, (DiffPiece(kind, text),))
 
 
 def word_diff(old: str, new: str) -> list[ChangedParagraph]:
-    """The paragraphs (lines) that changed from ``old`` to ``new``, with deletions in
-    ``[-…-]`` and insertions in ``{+…+}``; unchanged paragraphs are left out."""
+    """The paragraphs (lines) that changed from ``old`` to ``new``, as deleted, inserted
+    and unchanged pieces; unchanged paragraphs are left out."""
     a, b = old.splitlines(), new.splitlines()
     changed: list[ChangedParagraph] = []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
         if tag == "delete":
-            changed += [ChangedParagraph(i + 1, f"[-{a[i]}-]") for i in range(i1, i2)]
+            changed += [_whole(i + 1, "deleted", a[i]) for i in range(i1, i2)]
         elif tag == "insert":
-            changed += [ChangedParagraph(j + 1, f"{{+{b[j]}+}}") for j in range(j1, j2)]
+            changed += [_whole(j + 1, "inserted", b[j]) for j in range(j1, j2)]
         else:
             # Pair rewritten paragraphs one to one; any left over were added or cut.
             for k in range(max(i2 - i1, j2 - j1)):
                 i, j = i1 + k, j1 + k
                 if i < i2 and j < j2:
-                    changed.append(ChangedParagraph(j + 1, _render(a[i], b[j])))
+                    changed.append(ChangedParagraph(j + 1, _pieces(a[i], b[j])))
                 elif j < j2:
-                    changed.append(ChangedParagraph(j + 1, f"{{+{b[j]}+}}"))
+                    changed.append(_whole(j + 1, "inserted", b[j]))
                 else:
-                    changed.append(ChangedParagraph(i + 1, f"[-{a[i]}-]"))
+                    changed.append(_whole(i + 1, "deleted", a[i]))
     return changed

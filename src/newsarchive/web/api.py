@@ -113,9 +113,6 @@ def get_versions(request: Request, article_id: int) -> Any:
     return _listed(request, article_id, Archive.versions)
 
 
-_MARKERS = {"deleted": ("[-", "-]"), "inserted": ("{+", "+}"), "same": ("", "")}
-
-
 @router.get(
     "/articles/{article_id}/versions/{version}/diff",
     response_model=schemas.Diff,
@@ -131,15 +128,7 @@ def get_diff(request: Request, article_id: int, version: int) -> Any:
         "id": article_id,
         "version": version,
         "previous_version": version - 1,
-        "paragraphs": [
-            {
-                "paragraph": p.number,
-                "text": "".join(
-                    _MARKERS[x.kind][0] + x.text + _MARKERS[x.kind][1] for x in p.pieces
-                ),
-            }
-            for p in paragraphs
-        ],
+        "paragraphs": [{"paragraph": p.number, "text": p.text} for p in paragraphs],
     }
 
 

@@ -6,7 +6,6 @@ never disagree; the queries themselves stay in ``newsarchive.storage``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,7 +19,7 @@ from newsarchive.storage.history import VersionRecord
 from newsarchive.storage.near_duplicates import ClusterMember, iter_clusters
 from newsarchive.storage.runs import RunRecord, articles_per_source, recent_runs
 from newsarchive.storage.stats import articles_per_day, source_names
-from newsarchive.textdiff import word_diff
+from newsarchive.textdiff import ChangedParagraph, word_diff
 
 
 def source_flags(config: Config, engine: Engine) -> dict[str, list[HealthFlag]]:
@@ -30,48 +29,13 @@ def source_flags(config: Config, engine: Engine) -> dict[str, list[HealthFlag]]:
         return {health.source: health.flags for health in source_health(session, config)}
 
 
-@dataclass(frozen=True)
-class DiffPiece:
-    kind: str
-    """``same``, ``deleted`` or ``inserted``."""
-    text: str
-
-
-@dataclass(frozen=True)
-class ParagraphDiff:
-    number: int
-    pieces: list[DiffPiece]
-
-
-_MARK = re.compile(r"\[-(.*?)-\]|\{\+(.*?)\+\}", re.S)
-
-
-def diff_pieces(marked: str) -> list[DiffPiece]:
-    """A ``[-deleted-]{+inserted+}`` paragraph from :func:`word_diff` as pieces to render
-    (escaped by the template, never as markup)."""
-    pieces, at = [], 0
-    for match in _MARK.finditer(marked):
-        if match.start() > at:
-            pieces.append(DiffPiece("same", marked[at : match.start()]))
-        deleted, inserted = match.group(1), match.group(2)
-        if deleted is not None:
-            pieces.append(DiffPiece("deleted", deleted))
-        else:
-            pieces.append(DiffPiece("inserted", inserted))
-        at = match.end()
-    if at < len(marked):
-        pieces.append(DiffPiece("same", marked[at:]))
-    return pieces
-
-
-def version_diff(versions: list[VersionRecord], number: int) -> list[ParagraphDiff]:
+def version_diff(versions: list[VersionRecord], number: int) -> list[ChangedParagraph]:
     """The paragraphs version ``number`` changed from the one before; LookupError when the
     article has no such version or it is the first."""
     by_number = {v.version: v for v in versions}
     if number not in by_number or number - 1 not in by_number:
         raise LookupError(f"no version {number} with a version before it")
-    changed = word_diff(by_number[number - 1].text, by_number[number].text)
-    return [ParagraphDiff(c.number, diff_pieces(c.text)) for c in changed]
+    return word_diff(by_number[number - 1].text, by_number[number].text)
 
 
 @dataclass(frozen=True)
