@@ -113,6 +113,88 @@ def added_prose(base: Measure, other_text: str, links: frozenset[str]) -> tuple[
     return prose, junk
 
 
+# A line this much of whose letters are link texts is a row of links (a menu,
+# "Home | News | Contact", a tag cloud), not a sentence with links in it.
+_LINK_ROW_SHARE = 0.85
+_LINK_ROW_MIN_LINKS = 3
+_WORD_CHAR_RE = re.compile(r"\w")
+# Sentences end so; menus and link rows don't.
+_SENTENCE_END_RE = re.compile(r"[.!?。！？…]\W*$")
+
+
+def _linked_share(line: str, links: frozenset[str]) -> tuple[float, int]:
+    """The share of ``line``'s letters inside link texts of the page, and how many link texts.
+
+    Each link text covers its first occurrence only: a word linked once on the
+    page ("Twitter") must not count every time a sentence uses it.
+    """
+    covered = bytearray(len(line))
+    found = 0
+    for link in links:
+        if len(link) < 2 or len(link) > len(line):
+            continue
+        start = line.find(link)
+        if start == -1:
+            continue
+        found += 1
+        covered[start : start + len(link)] = b"\x01" * len(link)
+    letters = [m.start() for m in _WORD_CHAR_RE.finditer(line)]
+    if not letters:
+        return 0.0, found
+    return sum(covered[i] for i in letters) / len(letters), found
+
+
+_CELL_SPLIT_RE = re.compile(r"\s*(?<!\\)\|\s*")
+
+
+def _is_link_row(line: str, links: frozenset[str]) -> bool:
+    if line.startswith("|") and line.endswith("|"):
+        # A table row (as trafilatura renders one) of nothing but links is a
+        # menu laid out in a table; a data table has cells of its own text
+        # beside linked names and stays.
+        cells = [c.replace("\\|", "|") for c in _CELL_SPLIT_RE.split(line[1:-1]) if c]
+        return bool(cells) and all(
+            c in links or _is_link_row(c.replace("|", " | "), links) for c in cells
+        )
+    if _SENTENCE_END_RE.search(line):
+        return False
+    share, found = _linked_share(line, links)
+    return found >= _LINK_ROW_MIN_LINKS and share >= _LINK_ROW_SHARE
+
+
+# This many lines in a row, each one link and nothing else, are a menu or a
+# list of other stories, one entry per line.
+_LINK_RUN = 4
+
+
+def drop_link_rows(text: str, links: frozenset[str]) -> str:
+    """``text`` without menus: rows of several links on one line, or runs of lines that are links.
+
+    trafilatura keeps layout-table cells and list items whole, so a site's
+    navigation can come out as one line of its entries, or as one entry per
+    line.  Which words are links says so in any language.
+    """
+    lines = [line for line in text.split("\n") if not _is_link_row(line, links)]
+    linked = [line.removeprefix("- ") in links for line in lines]
+    kept: list[str] = []
+    dropped = 0
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and linked[j]:
+            j += 1
+        if j - i >= _LINK_RUN:
+            dropped += sum(weighted_len(line) for line in lines[i:j])
+            i = j
+            continue
+        kept.extend(lines[i : max(j, i + 1)])
+        i = max(j, i + 1)
+    # A page that is mostly a list of links (a discography, an index) is that list.
+    if dropped > sum(weighted_len(line) for line in kept):
+        return "\n".join(lines)
+    return "\n".join(kept)
+
+
 def best(names: Iterable[str], texts: dict[str, str], links: frozenset[str]) -> tuple[str, Measure]:
     """The candidate with the most prose, by a clear margin over the first (the default)."""
     order = list(names)

@@ -129,7 +129,8 @@ def _nearest_table(el: HtmlElement) -> HtmlElement | None:
 
 
 def split_br_paragraphs(root: HtmlElement) -> None:
-    """Turn ``<br>``-separated runs of story text under ``root`` into ``<p>`` elements."""
+    """Turn ``<br>``-separated runs of story text under ``root`` into ``<p>`` elements,
+    and the layout tables around story cells into plain blocks."""
     todo = [
         el
         for el in root.iter("td", "font", "div", "span", "center", "blockquote", "article")
@@ -147,4 +148,12 @@ def split_br_paragraphs(root: HtmlElement) -> None:
         cell = el if el.tag in ("td", "th") else next(el.iterancestors("td", "th"), None)
         if cell is not None:
             story_cells.append(cell)
+    # A cell that already holds the story's paragraphs as <p> is layout too:
+    # rendered as a table cell, its paragraphs would run into one line.
+    story_cells.extend(
+        cell
+        for cell in root.iter("td", "th")
+        if sum(1 for child in cell if child.tag == "p") >= _MIN_BREAKS
+        and sum(_text_size(child) for child in cell if child.tag == "p") >= _MIN_OWN_TEXT
+    )
     _unwrap_layout_tables(root, story_cells)

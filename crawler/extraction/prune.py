@@ -154,12 +154,20 @@ def _join_continuations(core: HtmlElement, by_parent: dict[HtmlElement, int]) ->
         return
     parent_sig = _signature(parent)
     ancestors = set(core.iterancestors())
+
+    def same_row(other: HtmlElement | None) -> bool:
+        # Classless parents with ids of their own are different regions
+        # (``#contentbody`` and ``#comments``), not repeats of one row.
+        if other is None or _signature(other) != parent_sig:
+            return False
+        return bool(parent_sig and parent_sig[1]) or not (parent.get("id") and other.get("id"))
+
     chunks = [
         el
         for el in core.getroottree().iter(core.tag)
         if _signature(el) == sig
-        and _signature(el.getparent()) == parent_sig
         and el.getparent() is not parent
+        and same_row(el.getparent())
         and el not in ancestors
     ]
     if not any(c in by_parent for c in chunks):
@@ -374,6 +382,79 @@ def _drop_teaser_lists(root: HtmlElement, protected: set[HtmlElement]) -> None:
         headlines = sum(1 for _, headline in openings if headline)
         if len(items) >= _LONG_LIST or headlines >= _HEADLINE_SHARE * len(items):
             doomed.append(parent)
+    # Definition lists pair each headline (<dt>) with its blurb (<dd>).
+    for parent in root.iter("dl"):
+        terms = parent.findall("dt")
+        if len(terms) < _TEASERS_MIN or parent in protected:
+            continue
+        if all(_opening_link(t)[1] for t in terms) and all(
+            _text_size(d) <= _TEASER_MAX_CHARS for d in parent.findall("dd")
+        ):
+            doomed.append(parent)
+    for el in doomed:
+        if el.getparent() is not None:
+            _remove_keep_tail(el)
+
+
+# A time of day or a numeric date, as comment and teaser lists stamp each entry
+# (not a score or a bowling figure: "8.5-1-27-2").
+_STAMP_RE = re.compile(
+    r"(?<![\d./:-])(?:\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\b\.?)?"
+    r"|\d{1,4}([./-])\d{1,2}\1\d{1,4})(?![\d:-]|\.\d)",
+    re.IGNORECASE,
+)
+_STAMP_MAX_CHARS = 100
+# "10:50 p.m.: The fire department arrives." is a timeline's entry, part of a
+# story: a stamp followed by a sentence, or leading into one, is no stamp line.
+_SENTENCE_AFTER_RE = re.compile(r"\w+\W+\w+\W+\w+.*[.!?。！？]\W*$")
+_STAMPED_MIN = 3
+_STAMPED_SHARE = 0.6
+
+
+def _is_stamp_line(text: str, lead_in: str | None) -> bool:
+    ends = [m.end() for m in _STAMP_RE.finditer(text)]
+    if not ends or _SENTENCE_AFTER_RE.match(text[ends[-1] :]):
+        return False
+    return not (lead_in and len(lead_in.split()) >= 3)
+
+
+def _mark_stamps(el: HtmlElement, stamped: set[HtmlElement]) -> None:
+    """Add to ``stamped`` the element holding a short dated text node of ``el``
+    ("Posted by x | 07.01.2008 15:06"), with its ancestors."""
+    for text, owner, lead_in in ((el.text, el, el.tail), (el.tail, el.getparent(), None)):
+        if (
+            owner is not None
+            and text
+            and len(text) <= _STAMP_MAX_CHARS
+            and owner not in stamped
+            and _is_stamp_line(text, lead_in)
+        ):
+            stamped.add(owner)
+            stamped.update(owner.iterancestors())
+
+
+def _drop_stamped_runs(
+    root: HtmlElement, protected: set[HtmlElement], stamped: set[HtmlElement]
+) -> None:
+    """Remove runs of same-styled entries that each carry a time or date, outside the story.
+
+    Reader comments ("Posted By: name | January 07 2008 at 03:06 PM") and
+    archive lists stamp every entry, in any language and whatever the template
+    calls them; a story's paragraphs are not stamped one by one.  A live blog,
+    whose entries are stamped, holds the story and so is protected.
+    """
+    doomed: list[HtmlElement] = []
+    for parent in root.iter("div", "section", "ul", "ol", "dl", "td", "tbody", "table"):
+        if parent in protected or parent not in stamped or len(parent) < _STAMPED_MIN:
+            continue
+        groups: dict[tuple[str, str] | None, list[HtmlElement]] = {}
+        for child in parent:
+            if isinstance(child.tag, str):
+                groups.setdefault(_signature(child), []).append(child)
+        for items in groups.values():
+            hits = sum(1 for c in items if c in stamped)
+            if hits >= _STAMPED_MIN and hits >= _STAMPED_SHARE * len(items):
+                doomed.extend(c for c in items if c not in protected)
     for el in doomed:
         if el.getparent() is not None:
             _remove_keep_tail(el)
@@ -404,6 +485,7 @@ def prune_boilerplate(tree: HtmlElement) -> Pruned:
     # One walk of the tree collects both: proxies for lxml.html elements are
     # costly to create, and a second full walk doubled the time of this step.
     tokened: list[HtmlElement] = []
+    stamped: set[HtmlElement] = set()
     for el in root.iter(etree.Element):
         tag = el.tag
         if not isinstance(tag, str) or tag in _SKIP_TEXT_TAGS:
@@ -411,6 +493,7 @@ def prune_boilerplate(tree: HtmlElement) -> Pruned:
         own = _own_text_len(el)
         if own >= 120:
             prose[el] = own
+        _mark_stamps(el, stamped)
         if (
             tag not in _NEVER_PRUNE
             and (el.get("class") or el.get("id"))
@@ -438,6 +521,7 @@ def prune_boilerplate(tree: HtmlElement) -> Pruned:
     _drop_related_blocks(root, protected)
     _drop_comment_threads(root, protected)
     _drop_teaser_lists(root, protected)
+    _drop_stamped_runs(root, protected, stamped)
     # Prose inside each element, summed up the ancestors once: walking every
     # flagged element's subtree instead cost more than the rest of pruning.
     prose_under: dict[HtmlElement, int] = {}
