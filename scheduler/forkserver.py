@@ -382,7 +382,9 @@ class ForkedCrawl:
 class ForkServer:
     """The client's handle on one fork server, started on first use; thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, command: list[str] | None = None) -> None:
+        """``command`` starts the server, its control socket's descriptor appended."""
+        self._command = command or [sys.executable, "-m", __name__]
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
@@ -428,7 +430,7 @@ class ForkServer:
         mine, theirs = socket.socketpair()
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", __name__, str(theirs.fileno())],
+                [*self._command, str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
