@@ -392,6 +392,16 @@ class ForkServer:
         self.started_in: tuple[float, float] | None = None
         """(wall, CPU) seconds the server took to start, once it has."""
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's pid while it runs."""
+        return self._proc.pid if self._running() and self._proc is not None else None
+
+    def start(self) -> bool:
+        """Start the server now, not at the first :meth:`fork`; whether it is running."""
+        with self._lock:
+            return self._running() or self._start()
+
     def fork(self) -> ForkedCrawl | None:
         """A new crawl process, or None when there is no fork server (the caller spawns)."""
         with self._lock:
