@@ -292,16 +292,21 @@ def main(argv: list[str]) -> int:
 # ---------------------------------------------------------------------- client
 
 
-def _gone(pid: int) -> bool:
-    """True once ``pid`` has exited (an unreaped zombie counts as gone)."""
+def _process_stat(pid: int) -> tuple[str, str] | None:
+    """``pid``'s state and start time (from /proc), or None if there is no such process."""
     try:
-        os.kill(pid, 0)
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except ProcessLookupError:
-        return True
+        # The command name may contain spaces; fields resume after its ")".
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return False
-    return state in ("Z", "X")
+        return None
+    return fields[0], fields[19]
+
+
+def _gone(pid: int, started: str | None) -> bool:
+    """True once the process ``pid`` started at ``started`` has exited (a zombie is gone)."""
+    stat = _process_stat(pid)
+    # Another start time: the pid has been reused since our process exited.
+    return stat is None or stat[0] in ("Z", "X") or (started is not None and stat[1] != started)
 
 
 def _read_line(sock: socket.socket, timeout: float | None) -> bytes:
@@ -331,6 +336,9 @@ class ForkedCrawl:
         self.cpu_seconds: float | None = None
         """CPU seconds of the crawl and the processes it waited for, once it has exited."""
         self._channel = channel
+        # Told apart from a later process given the same pid, should the server die.
+        stat = _process_stat(pid)
+        self._started = stat[1] if stat else None
         self._exited = threading.Event()
         threading.Thread(target=self._watch, name=f"forked-{pid}", daemon=True).start()
 
@@ -347,7 +355,7 @@ class ForkedCrawl:
                 "the fork server died during crawl process %d: its exit status is unknown",
                 self.pid,
             )
-            while not _gone(self.pid):
+            while not _gone(self.pid, self._started):
                 time.sleep(0.2)
             self.returncode = UNKNOWN_EXIT
         self._channel.close()
@@ -368,9 +376,11 @@ class ForkedCrawl:
         try:
             self._channel.sendall(f"{int(signum)}\n".encode())
         except OSError:
-            # The server is gone: the crawl is nobody's child now, and unreaped
-            # or not it keeps its pid until it exits, which _gone watches for.
-            os.kill(self.pid, signum)
+            # The server is gone: the crawl is init's child now, and signalled
+            # directly unless it has exited (its pid may be another's by now).
+            if not _gone(self.pid, self._started):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signum)
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
