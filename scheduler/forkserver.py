@@ -472,7 +472,9 @@ class ForkServer:
             return False
         mine.settimeout(None)
         self.started_in = (time.perf_counter() - began, float(reply[1]))
-        logger.debug("fork server %d ready in %.2fs", self._proc.pid, self.started_in[0])
+        logger.info(
+            "crawl fork server started (pid %d) in %.1fs", self._proc.pid, self.started_in[0]
+        )
         return True
 
     def _lost(self, why: str) -> None:
