@@ -97,7 +97,15 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         robots_request = Request(
             robots_url,
             priority=self.DOWNLOAD_PRIORITY,
-            meta={"dont_obey_robotstxt": True},
+            meta={
+                "dont_obey_robotstxt": True,
+                # A download slot of its own: in the host's slot, robots.txt would
+                # make the first page wait AUTOTHROTTLE_START_DELAY (a second, most
+                # of what a crawl of a feed answering 304 takes). That page still
+                # waits for robots.txt's answer, and every request after it for
+                # the host's delay, so the host never sees two requests at once.
+                "download_slot": f"{netloc} robots.txt",
+            },
             callback=NO_CALLBACK,
         )
         assert self.crawler.engine is not None

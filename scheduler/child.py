@@ -1,7 +1,10 @@
 """The process one daemon crawl runs in: ``python -m newsarchive.scheduler.child``.
 
 Twisted's reactor cannot be restarted, and a leaking or crashing spider must
-not take the daemon down, so every crawl gets a fresh interpreter.
+not take the daemon down, so every crawl gets a process of its own: forked from
+the fork server (:mod:`newsarchive.scheduler.forkserver`), which then runs
+:func:`main` here, or, without one, a fresh interpreter running this module.
+Both speak this protocol.
 
 Protocol with the daemon (see :mod:`newsarchive.scheduler.supervisor`):
 

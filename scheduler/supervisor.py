@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from newsarchive.config import Config, SourceConfig
 from newsarchive.storage.runs import RunStatus, abandon_run
 
+from . import forkserver
 from .child import EXIT_BUSY, ChildSpec
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class SupervisedProcess:
         self.name = name
         self.time_limit = time_limit
         self.grace = grace
-        self._proc: subprocess.Popen[str] | None = None
+        self._proc: subprocess.Popen[str] | forkserver.ForkedCrawl | None = None
         self._stopped_for: str | None = None
         self._started_at = 0.0
 
@@ -100,11 +101,20 @@ class SupervisedProcess:
             # the daemon only, which then stops each crawl exactly once.
             start_new_session=True,
         )
-        assert self._proc.stdin is not None
+        self._send(stdin_line)
+        return self._proc
+
+    def adopt(self, proc: forkserver.ForkedCrawl, stdin_line: str) -> None:
+        """Supervise a process the fork server started, as :meth:`spawn` would have."""
+        self._started_at = time.monotonic()
+        self._proc = proc
+        self._send(stdin_line)
+
+    def _send(self, stdin_line: str | None) -> None:
+        assert self._proc is not None and self._proc.stdin is not None
         if stdin_line is not None:
             self._proc.stdin.write(stdin_line)
             self._proc.stdin.flush()  # stdin stays open: closing it tells the child we died
-        return self._proc
 
     def stop(self, reason: str = "shutdown") -> None:
         """Ask the process to finish now (a crawl's graceful shutdown); once is enough."""
@@ -184,9 +194,13 @@ class CrawlChild(SupervisedProcess):
         self._run_ids: list[int] = []
 
     def start(self) -> None:
-        self.spawn(
-            [sys.executable, "-m", "newsarchive.scheduler.child"], json.dumps(self._spec) + "\n"
-        )
+        """Fork the crawl from the fork server, or spawn a new interpreter without one."""
+        line = json.dumps(self._spec) + "\n"
+        forked = forkserver.fork_crawl()
+        if forked is not None:
+            self.adopt(forked, line)
+        else:
+            self.spawn([sys.executable, "-m", "newsarchive.scheduler.child"], line)
         self._reader = threading.Thread(
             target=self._read_reports, name=f"crawl-{self.source.name}-stdout", daemon=True
         )

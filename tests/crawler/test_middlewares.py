@@ -164,10 +164,12 @@ class SlowRobotsEngine:
 
     def __init__(self) -> None:
         self.downloads: list[str] = []
+        self.slots: list[str | None] = []
         self.release = asyncio.Event()
 
     async def download_async(self, request: Request) -> Response:
         self.downloads.append(request.url)
+        self.slots.append(request.meta.get("download_slot"))
         await self.release.wait()
         body = (SITE / "robots.txt").read_bytes().replace(b"{{BASE_URL}}", BASE.encode())
         return TextResponse(url=request.url, body=body, request=request)
@@ -229,3 +231,6 @@ def test_requests_after_robots_txt_arrived_use_the_parsed_file() -> None:
 
     run(later())
     assert engine.downloads == [f"{BASE}/robots.txt"]
+    # Not the host's own download slot (keyed by host name), whose start delay
+    # would then hold back the first page by a second.
+    assert engine.slots[0] not in (None, "127.0.0.1")

@@ -132,6 +132,18 @@ def child_pids(pid: int) -> list[int]:
     return children
 
 
+def crawl_pids(pid: int) -> list[int]:
+    """The crawl processes of daemon (or worker) ``pid``: spawned, or forked by its fork server."""
+    crawls = []
+    for child in child_pids(pid):
+        with contextlib.suppress(OSError):
+            if b"newsarchive.scheduler.forkserver" in Path(f"/proc/{child}/cmdline").read_bytes():
+                crawls.extend(child_pids(child))
+                continue
+        crawls.append(child)
+    return crawls
+
+
 def process_gone(pid: int) -> bool:
     """True once ``pid`` has exited (a zombie awaiting its reaper counts as gone)."""
     try:
@@ -184,6 +196,7 @@ class DaemonProcess:
     def kill_all(self) -> None:
         """SIGKILL the daemon and its crawl processes, as a crash of the whole service would."""
         children = child_pids(self.proc.pid)
+        children += [pid for child in children for pid in child_pids(child)]
         self.proc.kill()
         for pid in children:
             with contextlib.suppress(ProcessLookupError):

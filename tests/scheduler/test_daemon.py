@@ -23,8 +23,8 @@ from tests.scheduler.daemon_harness import (
     DaemonProcess,
     Gate,
     archive_engine,
-    child_pids,
     closed_port_url,
+    crawl_pids,
     process_gone,
     wait_for,
     write_config,
@@ -123,7 +123,7 @@ def test_sources_crawl_repeatedly_and_a_dead_site_fails_alone(
         write_config(config, database_url, [], daemon={"shutdown_grace": "10s"})
         daemon.signal(signal.SIGHUP)
         daemon.wait_for_log("[gone] source removed from the config")
-        wait_for(lambda: not child_pids(daemon.proc.pid), 30, "the last crawls to end")
+        wait_for(lambda: not crawl_pids(daemon.proc.pid), 30, "the last crawls to end")
         daemon.signal(signal.SIGTERM)
         assert daemon.wait(timeout=20) == 0, daemon.log
     assert "running crawl(s) to finish" not in daemon.log
@@ -297,7 +297,7 @@ def test_killing_only_the_daemon_stops_its_orphaned_crawl(
         DaemonProcess(config, tmp_path / "daemon.log", log_level="DEBUG") as daemon,
     ):
         wait_for(gate.requested.is_set, 30, "the held story to be requested")
-        (crawl,) = child_pids(daemon.proc.pid)
+        (crawl,) = crawl_pids(daemon.proc.pid)
         daemon.proc.kill()
         daemon.proc.wait(timeout=10)
         # The crawl notices the daemon is gone and stops as on SIGTERM (it logs to
