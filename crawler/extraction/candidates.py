@@ -195,6 +195,33 @@ def drop_link_rows(text: str, links: frozenset[str]) -> str:
     return "\n".join(kept)
 
 
+# A long run of paragraphs seen twice in the same order, a good share of the
+# text, is the story rendered twice (in the page and again in a print or "amp"
+# copy).  Shorter runs do repeat in stories: a meal plan's days, a schedule.
+_REPEAT_RUN = 5
+_REPEAT_SHARE = 0.25
+
+
+def drop_repeats(text: str) -> str:
+    """``text`` without a second copy of a long run of its paragraphs."""
+    lines = text.split("\n")
+    total = sum(weighted_len(line) for line in lines)
+    first: dict[tuple[str, ...], int] = {}
+    kept: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = first.setdefault(tuple(lines[i : i + _REPEAT_RUN]), i)
+        k = 0
+        while j < i and i + k < len(lines) and j + k < i and lines[i + k] == lines[j + k]:
+            k += 1
+        if k >= _REPEAT_RUN and sum(map(weighted_len, lines[i : i + k])) >= _REPEAT_SHARE * total:
+            i += k
+            continue
+        kept.append(lines[i])
+        i += 1
+    return "\n".join(kept)
+
+
 def best(names: Iterable[str], texts: dict[str, str], links: frozenset[str]) -> tuple[str, Measure]:
     """The candidate with the most prose, by a clear margin over the first (the default)."""
     order = list(names)

@@ -16,7 +16,15 @@ from typing import Any
 import trafilatura
 from lxml.html import HtmlElement
 
-from .candidates import added_prose, best, drop_link_rows, extend, link_texts, measure
+from .candidates import (
+    added_prose,
+    best,
+    drop_link_rows,
+    drop_repeats,
+    extend,
+    link_texts,
+    measure,
+)
 from .lines import clean_lines, normalize
 from .paragraphs import split_br_paragraphs
 from .prune import prune_boilerplate
@@ -81,5 +89,5 @@ def main_text(tree: HtmlElement, url: str | None) -> str:
     if pruned.removed_share >= _SUSPECT_PRUNED_SHARE or chosen.prose < _THIN_PROSE:
         texts["unpruned"] = trafilatura_text(unpruned, url, _UNPRUNED)
         name, _ = best(["precision", "unpruned"], texts, links)
-        return drop_link_rows(texts[name], links)
-    return drop_link_rows(texts["precision"], links)
+        return drop_repeats(drop_link_rows(texts[name], links))
+    return drop_repeats(drop_link_rows(texts["precision"], links))
