@@ -54,7 +54,11 @@ _RECALL_MAX_JUNK = 0.5
 
 
 def trafilatura_text(tree: HtmlElement, url: str | None, opts: dict[str, Any]) -> str:
-    """trafilatura's text of ``tree``, cleaned line by line; it edits ``tree``."""
+    """trafilatura's text of ``tree``, cleaned line by line.
+
+    trafilatura (2.3 and later) works on a copy of a tree it is given, so one
+    tree serves several passes.
+    """
     doc = trafilatura.bare_extraction(
         tree, url=url, with_metadata=False, include_comments=False, deduplicate=False, **opts
     )
@@ -67,14 +71,13 @@ def main_text(tree: HtmlElement, url: str | None) -> str:
     split_br_paragraphs(tree)
     unpruned = copy.deepcopy(tree)
     pruned = prune_boilerplate(tree)
-    recall_tree = copy.deepcopy(tree)
     texts = {"precision": trafilatura_text(tree, url, _PRECISION)}
     chosen = measure(texts["precision"], links)
 
     # The recall pass costs as much as the first: it is run only when the
     # precise text left out prose that pruning kept on the page.
     if chosen.prose < _COVERED * pruned.kept:
-        recall = trafilatura_text(recall_tree, url, _RECALL)
+        recall = trafilatura_text(tree, url, _RECALL)
         wide = measure(recall, links)
         if chosen.size < _SHORT and wide.prose > 2 * chosen.prose:
             texts["precision"], chosen = recall, wide

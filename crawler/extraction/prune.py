@@ -421,14 +421,21 @@ def _is_stamp_line(text: str, lead_in: str | None) -> bool:
 def _mark_stamps(el: HtmlElement, stamped: set[HtmlElement]) -> None:
     """Add to ``stamped`` the element holding a short dated text node of ``el``
     ("Posted by x | 07.01.2008 15:06"), with its ancestors."""
-    for text, owner, lead_in in ((el.text, el, el.tail), (el.tail, el.getparent(), None)):
-        if (
-            owner is not None
-            and text
-            and len(text) <= _STAMP_MAX_CHARS
-            and owner not in stamped
-            and _is_stamp_line(text, lead_in)
-        ):
+    # Called on every element of the page: the cheap tests come first.
+    text = el.text
+    if (
+        text
+        and len(text) <= _STAMP_MAX_CHARS
+        and _STAMP_RE.search(text)
+        and el not in stamped
+        and _is_stamp_line(text, el.tail)
+    ):
+        stamped.add(el)
+        stamped.update(el.iterancestors())
+    tail = el.tail
+    if tail and len(tail) <= _STAMP_MAX_CHARS and _STAMP_RE.search(tail):
+        owner = el.getparent()
+        if owner is not None and owner not in stamped and _is_stamp_line(tail, None):
             stamped.add(owner)
             stamped.update(owner.iterancestors())
 
