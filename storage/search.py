@@ -341,7 +341,7 @@ def search_statement(
         match = _sqlite_match(terms)
         # bm25() exists only in the query of its FTS5 table.
         carried = [match.score.label("score")]
-        score = literal_column("candidates.score")
+        score = literal_column("score")
     elif dialect == "postgresql":
         match = _postgresql_match(terms)
         # ts_rank on the candidates only: below the LIMIT PostgreSQL would rank every
@@ -367,22 +367,43 @@ def search_statement(
         candidates = candidates.join(ArticleVersion, latest_version())
     if Source.__tablename__ in needed:
         candidates = candidates.join(Source, Source.id == Article.source_id)
+    # Materialized: the candidates are read (and ranked) once, then used twice.
     candidates_q = (
         candidates.where(*match.conditions, *filters, *window)
         .order_by(match.key.desc())
         .limit(wanted)
-        .subquery("candidates")
+        .cte("candidates")
+        .prefix_with("MATERIALIZED")
+    )
+    scored = candidates_q
+    if dialect == "postgresql":
+        scored = (
+            select(candidates_q.c.id, score.label("score"))
+            .cte("scored")
+            .prefix_with("MATERIALIZED")
+        )
+    # Ties of score are broken by date, which costs a look-up of each row's version:
+    # only rows scoring at least the page's last one can be on the page.
+    last = (
+        select(scored.c.score)
+        .order_by(scored.c.score.desc())
+        .offset(max(limit + offset, 1) - 1)
+        .limit(1)
+        .scalar_subquery()
     )
     date = _article_date().label("date")
-    score_ = score.label("score")
-    # Rank narrow rows, then fetch texts for the winners only: carrying every text
-    # through the sort cost more than the matching did.
     ranked = (
-        select(candidates_q.c.id, score_, date, func.count().over().label("candidates"))
-        .select_from(candidates_q)
-        .join(Article, Article.id == candidates_q.c.id)
+        select(
+            scored.c.id,
+            scored.c.score,
+            date,
+            select(func.count()).select_from(scored).scalar_subquery().label("candidates"),
+        )
+        .select_from(scored)
+        .join(Article, Article.id == scored.c.id)
         .join(ArticleVersion, latest_version())
-        .order_by(score_.desc(), date.desc(), candidates_q.c.id)
+        .where(or_(last.is_(None), scored.c.score >= last))
+        .order_by(scored.c.score.desc(), date.desc(), scored.c.id)
         .limit(limit)
         .offset(offset)
         .subquery("ranked")
