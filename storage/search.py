@@ -246,12 +246,12 @@ def _ranked_rows(
     # holds enough candidates. The bitmap of the window's ids is ANDed with the
     # match's, so rows outside it are never read from the heap.
     wanted = _candidates(limit, offset)
-    newest = session.execute(text(f"SELECT max(article_id) FROM {SEARCH_TABLE}")).scalar()
-    # The first window is sized by how many of the newest rows match: each window
-    # read costs an index scan of the whole term, so guessing well saves one or two.
-    sampled = session.execute(_sample_statement(terms)).scalar_one()
-    span = (newest or 0) if not sampled else SAMPLE * wanted * 5 // (4 * sampled)
     with _planner_settings(session, _PG_SEARCH_SETTINGS):
+        newest = session.execute(text(f"SELECT max(article_id) FROM {SEARCH_TABLE}")).scalar()
+        # The first window is sized by how many of the newest rows match: each window
+        # read costs an index scan of the whole term, so guessing well saves one or two.
+        sampled = session.execute(_sample_statement(terms)).scalar_one()
+        span = (newest or 0) if not sampled else SAMPLE * wanted * 5 // (4 * sampled)
         while True:
             floor = None if newest is None or span >= newest else newest - span
             statement = search_statement(dialect, terms, filters, limit, offset, floor)
@@ -266,8 +266,15 @@ def _ranked_rows(
 # The planner cannot know that a search joins only a window's matches (it estimates
 # a prefix tsquery at a default 2,000 rows whatever the word), and then hashes whole
 # tables to join a few thousand rows: nested loops over the primary keys are right
-# for every search. JIT compiling would cost more than the query.
-_PG_SEARCH_SETTINGS = {"enable_hashjoin": "off", "enable_mergejoin": "off", "jit": "off"}
+# for every search. JIT compiling would cost more than the query. psycopg prepares
+# a statement run five times, and PostgreSQL may then plan it once for any
+# parameters: for any term and window, a plan that was 10× slower for some.
+_PG_SEARCH_SETTINGS = {
+    "enable_hashjoin": "off",
+    "enable_mergejoin": "off",
+    "jit": "off",
+    "plan_cache_mode": "force_custom_plan",
+}
 
 
 @contextmanager
