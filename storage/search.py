@@ -13,14 +13,16 @@ triggers; CJK bigrams added by 0011) differs per dialect:
 * PostgreSQL: a stored, weighted ``tsvector`` ('simple' configuration: no stemming,
   no stop words, so it serves every language) with a GIN index, queried by word
   prefix (``bridge`` finds "bridges"); a ``pg_trgm`` GIN index for terms in
-  scripts written without spaces (CJK, Thai…) and for quoted phrases, matched
-  with ILIKE; and a GIN-indexed, weighted tsvector of CJK bigrams for
-  two-character CJK terms, ranked with ``ts_rank`` as words are.
+  scripts written without spaces (Thai…) and for quoted phrases, matched with
+  ILIKE; and a GIN-indexed, weighted tsvector of CJK bigrams for two-character
+  CJK terms, ranked with ``ts_rank`` as words are, and for longer CJK terms (all
+  their bigrams, then a substring test).
 
 A query is a list of terms, all of which must match (AND); ``"double quotes"``
 make a phrase. Ranking: BM25 (SQLite, both tables) or ``ts_rank`` (PostgreSQL,
 both tsvectors), title matches weighted above body matches; queries with only
-ILIKE (PostgreSQL) or LIKE (SQLite) terms rank by occurrences.
+substring terms on PostgreSQL, or LIKE terms on SQLite, rank by occurrences.
+Only the :data:`CANDIDATES` most recently archived matches are ranked.
 """
 
 from __future__ import annotations
