@@ -256,7 +256,13 @@ def _ranked_rows(
         span = (newest or 0) if not sampled else SAMPLE * wanted * 5 // (4 * sampled)
         while True:
             floor = None if newest is None or span >= newest else newest - span
-            statement = search_statement(dialect, terms, filters, limit, offset, floor)
+            # A term in most rows is tested on the window's rows one by one: its
+            # index lists every match in the archive (hundreds of thousands at a
+            # million articles) to give the few thousand in the window.
+            dense = floor is not None and span <= DENSE_SPAN * wanted
+            statement = search_statement(
+                dialect, terms, filters, limit, offset, floor, scan_window=dense
+            )
             rows = list(session.execute(statement))
             found = rows[0].candidates if rows else 0
             if floor is None or found >= wanted:
@@ -304,6 +310,8 @@ def _set_config(session: Session, settings: dict[str, str]) -> None:
 
 
 SAMPLE = 500
+DENSE_SPAN = 4
+"""A window of at most this many times the candidates is read row by row (PostgreSQL)."""
 
 
 def _sample_statement(terms: list[Term]) -> Select[Any]:
@@ -334,6 +342,7 @@ def search_statement(
     limit: int = 20,
     offset: int = 0,
     floor: int | None = None,
+    scan_window: bool = False,
 ) -> Select[Any]:
     """The query :func:`search_articles` runs (exposed so its plan can be inspected).
 
@@ -341,6 +350,7 @@ def search_statement(
     highest article ids, that is the most recently archived, and only those:
     ranking every match of a word in most of the archive cost a BM25 or ts_rank
     per match, 100 ms and more. ``floor`` (PostgreSQL) keeps only article ids above
+    it, read through the GIN bitmaps or, ``scan_window``, by testing every row above
     it; a ``candidates`` column says how many matches were ranked.
     """
     if not terms:
@@ -362,6 +372,13 @@ def search_statement(
 
     filters = filters or []
     window = [match.key > floor] if floor is not None else []
+    source = match.source
+    if scan_window and floor is not None:
+        # OFFSET 0: PostgreSQL neither flattens this nor pushes the match into it, so
+        # the window's rows are read by primary key and the match tested on each.
+        newest_rows = select(literal_column("*")).select_from(match.source).where(*window)
+        source = newest_rows.offset(0).subquery(SEARCH_TABLE)
+        window = []
     needed = {t.name for clause in filters for t in find_tables(clause, check_columns=True)}
     # Newest first, so both databases stop reading matches after the candidates
     # (FTS5 walks its doclist backwards by rowid; PostgreSQL reads only the ids
@@ -369,7 +386,7 @@ def search_statement(
     # them: each join is one more index look-up per match read.
     candidates = (
         select(Article.id.label("id"), *carried)
-        .select_from(match.source)
+        .select_from(source)
         .join(Article, Article.id == match.key)
     )
     if ArticleVersion.__tablename__ in needed:
