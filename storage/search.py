@@ -244,9 +244,9 @@ def _ranked_rows(
         # FTS5 reads its matches newest first and stops after the candidates.
         return list(session.execute(search_statement(dialect, terms, filters, limit, offset)))
     # A GIN index yields matches in no useful order, so the newest ones are found by
-    # bounding the article id: a window of the newest ids, widened fourfold until it
-    # holds enough candidates. The bitmap of the window's ids is ANDed with the
-    # match's, so rows outside it are never read from the heap.
+    # bounding the article id: a window of the newest ids, sized from a sample and
+    # widened until it holds enough candidates. The bitmap of the window's ids is
+    # ANDed with the match's, so rows outside it are never read from the heap.
     wanted = _candidates(limit, offset)
     with _planner_settings(session, _PG_SEARCH_SETTINGS):
         newest = session.execute(text(f"SELECT max(article_id) FROM {SEARCH_TABLE}")).scalar()
@@ -294,10 +294,10 @@ def _planner_settings(session: Session, settings: dict[str, str]) -> Iterator[No
         text(f"SELECT {reads}"), {f"n{i}": name for i, name in enumerate(names)}
     ).one()
     _set_config(session, settings)
-    try:
-        yield
-    finally:
-        _set_config(session, dict(zip(names, before, strict=True)))
+    yield
+    # Not in a finally: after an error PostgreSQL refuses every statement until the
+    # rollback, which drops settings made with is_local anyway.
+    _set_config(session, dict(zip(names, before, strict=True)))
 
 
 def _set_config(session: Session, settings: dict[str, str]) -> None:
