@@ -8,25 +8,33 @@ English articles draw words from a Zipf-like vocabulary; a fifth are Chinese
 built from common two-character words, a fifth Japanese (kanji words, katakana
 loan words, kana particles).
 
+With ``--before FILE`` (another ``storage/search.py``, e.g. ``git show
+HEAD~1:storage/search.py > /tmp/search_before.py``) both codes answer each query
+in turn on the same archives, so a figure before and after comes from one run.
+
 With ``--keep DIR`` the built archives are kept (a SQLite file in DIR, a
 PostgreSQL database named after the corpus) and reused by the next run with the
 same --articles and schema, so only the first run pays for the fill.
 
     python bench/search.py [--articles 100000] [--repeat 20] [--keep /tmp/search-bench]
-        [--pg postgresql://postgres@127.0.0.1/test]
+        [--pg postgresql://postgres@127.0.0.1/test] [--before FILE] [--databases sqlite,postgresql]
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, insert, text
 
@@ -124,21 +132,45 @@ def fill(engine: Engine, articles: int, seed: int = 1) -> float:
     return time.perf_counter() - began
 
 
-def measure(engine: Engine, repeat: int) -> dict[str, tuple[float, float, int]]:
-    """Query kind → (p50 ms, p95 ms, hits of its first query)."""
-    results = {}
+Search = Callable[..., list[Any]]
+
+
+def load_search(path: Path) -> Search:
+    """``search_articles`` of another copy of ``storage/search.py`` (say the previous
+    commit's, from ``git show``), imported inside the installed package so its
+    relative imports resolve."""
+    name = "newsarchive.storage._search_before"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module.search_articles
+
+
+def measure(
+    engine: Engine, repeat: int, searches: dict[str, Search]
+) -> dict[str, dict[str, tuple[float, float, int]]]:
+    """Code label → query kind → (p50 ms, p95 ms, hits of its first query).
+
+    With several codes, each query runs through each in turn, so a load that
+    comes and goes weighs on all of them alike.
+    """
+    results: dict[str, dict[str, tuple[float, float, int]]] = {label: {} for label in searches}
     with read_session(engine) as session:
         for kind, queries in QUERIES.items():
-            timings = []
-            hits = len(search_articles(session, queries[0]))
+            timings: dict[str, list[float]] = {label: [] for label in searches}
+            hits = {label: len(search(session, queries[0])) for label, search in searches.items()}
             for _ in range(repeat):
                 for query in queries:
-                    began = time.perf_counter()
-                    search_articles(session, query)
-                    timings.append((time.perf_counter() - began) * 1000)
-            timings.sort()
-            p95 = timings[min(len(timings) - 1, round(len(timings) * 0.95))]
-            results[kind] = (statistics.median(timings), p95, hits)
+                    for label, search in searches.items():
+                        began = time.perf_counter()
+                        search(session, query)
+                        timings[label].append((time.perf_counter() - began) * 1000)
+            for label, times in timings.items():
+                times.sort()
+                p95 = times[min(len(times) - 1, round(len(times) * 0.95))]
+                results[label][kind] = (statistics.median(times), p95, hits[label])
     return results
 
 
@@ -172,61 +204,72 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--keep", type=Path, help="keep the built archives here and reuse them")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another storage/search.py to time side by side, interleaved query by query",
+    )
+    parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()
     name = _corpus_name(args.articles)
+    databases = args.databases.split(",")
+    searches: dict[str, Search] = {"after": search_articles}
+    if args.before:
+        searches = {"before": load_search(args.before), **searches}
 
-    report: dict[str, dict[str, tuple[float, float, int]]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = args.keep or Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{name}.db"
-        if not args.keep:
-            path.unlink(missing_ok=True)
-        engine = create_archive_engine(f"sqlite:///{path}")
-        try:
-            if not args.keep or not _ready(engine, args.articles):
-                engine.dispose()
+    report: dict[str, dict[str, dict[str, tuple[float, float, int]]]] = {}
+    if "sqlite" in databases:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = args.keep or Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{name}.db"
+            if not args.keep:
                 path.unlink(missing_ok=True)
-                engine = create_archive_engine(f"sqlite:///{path}")
-            _prepare(engine, "sqlite", args.articles, reuse=True)
-            report["sqlite"] = measure(engine, args.repeat)
-        finally:
-            engine.dispose()
+            engine = create_archive_engine(f"sqlite:///{path}")
+            try:
+                if not args.keep or not _ready(engine, args.articles):
+                    engine.dispose()
+                    path.unlink(missing_ok=True)
+                    engine = create_archive_engine(f"sqlite:///{path}")
+                _prepare(engine, "sqlite", args.articles, reuse=True)
+                report["sqlite"] = measure(engine, args.repeat, searches)
+            finally:
+                engine.dispose()
 
-    admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1))
-    if not args.keep:
-        name = f"{name}_{uuid.uuid4().hex[:8]}"
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        exists = conn.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-        ).first()
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        engine = create_archive_engine(args.pg.rsplit("/", 1)[0] + "/" + name)
-        if not _ready(engine, args.articles):
-            # A half-filled kept database (an interrupted run) is refilled from scratch.
-            with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        _prepare(engine, "postgresql", args.articles, reuse=True)
-        report["postgresql"] = measure(engine, args.repeat)
-        engine.dispose()
-    finally:
+    if "postgresql" in databases:
+        admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1))
         if not args.keep:
-            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            name = f"{name}_{uuid.uuid4().hex[:8]}"
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            engine = create_archive_engine(args.pg.rsplit("/", 1)[0] + "/" + name)
+            if not _ready(engine, args.articles):
+                # A half-filled kept database (an interrupted run) is refilled from scratch.
+                with engine.begin() as conn:
+                    conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            _prepare(engine, "postgresql", args.articles, reuse=True)
+            report["postgresql"] = measure(engine, args.repeat, searches)
+            engine.dispose()
+        finally:
+            if not args.keep:
+                with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
-    print(f"\n{args.articles} articles, limit 20, {args.repeat}×3 queries per kind (ms)")
-    head = ("sqlite p50", "p95", "hits", "pg p50", "p95", "hits")
-    print(
-        f"{'query kind':<16} {head[0]:>10} {head[1]:>8} {head[2]:>5}   "
-        + "{:>8} {:>8} {:>5}".format(*head[3:])
-    )
+    print(f"\n{args.articles} articles, limit 20, {args.repeat}×3 queries per kind")
+    print("p50 / p95 ms (hits of the first query)")
+    columns = [(db, label) for db in report for label in searches]
+    print(f"{'query kind':<16}" + "".join(f"{db + ' ' + label:>22}" for db, label in columns))
     for kind in QUERIES:
-        s, p = report["sqlite"][kind], report["postgresql"][kind]
-        print(
-            f"{kind:<16} {s[0]:>10.1f} {s[1]:>8.1f} {s[2]:>5}   {p[0]:>8.1f} {p[1]:>8.1f} {p[2]:>5}"
-        )
+        cells = []
+        for db, label in columns:
+            p50, p95, hits = report[db][label][kind]
+            cells.append(f"{p50:.1f} / {p95:.1f} ({hits})")
+        print(f"{kind:<16}" + "".join(f"{cell:>22}" for cell in cells))
 
 
 if __name__ == "__main__":

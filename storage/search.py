@@ -13,19 +13,23 @@ triggers; CJK bigrams added by 0011) differs per dialect:
 * PostgreSQL: a stored, weighted ``tsvector`` ('simple' configuration: no stemming,
   no stop words, so it serves every language) with a GIN index, queried by word
   prefix (``bridge`` finds "bridges"); a ``pg_trgm`` GIN index for terms in
-  scripts written without spaces (CJK, Thai…) and for quoted phrases, matched
-  with ILIKE; and a GIN-indexed, weighted tsvector of CJK bigrams for
-  two-character CJK terms, ranked with ``ts_rank`` as words are.
+  scripts written without spaces (Thai…) and for quoted phrases, matched with
+  ILIKE; and a GIN-indexed, weighted tsvector of CJK bigrams for two-character
+  CJK terms, ranked with ``ts_rank`` as words are, and for longer CJK terms (all
+  their bigrams, then a substring test).
 
 A query is a list of terms, all of which must match (AND); ``"double quotes"``
 make a phrase. Ranking: BM25 (SQLite, both tables) or ``ts_rank`` (PostgreSQL,
 both tsvectors), title matches weighted above body matches; queries with only
-ILIKE (PostgreSQL) or LIKE (SQLite) terms rank by occurrences.
+substring terms on PostgreSQL, or LIKE terms on SQLite, rank by occurrences.
+Only the :data:`CANDIDATES` most recently archived matches are ranked.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column, table
+from sqlalchemy.sql.util import find_tables
 
 from ..cjk import CJK_CHARS
 from .models import Article, ArticleVersion, Source, latest_version
@@ -60,7 +65,10 @@ _UNSEGMENTED = re.compile(f"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff{CJK_CHARS}]
 TRIGRAM_MIN = 3
 _CJK_RUN = re.compile(f"[{CJK_CHARS}]{{2,}}")
 _CJK_PAIR = re.compile(f"[{CJK_CHARS}]{{2}}")
+_CJK_TERM = re.compile(f"[{CJK_CHARS}]{{3,}}")
 SNIPPET_CHARS = 160
+CANDIDATES = 2000
+"""How many matches a query ranks at most: those of the most recently archived articles."""
 HIGHLIGHT = ("[", "]")
 
 
@@ -158,7 +166,8 @@ def _like_pattern(term: str) -> str:
 def _occurrences(expr: ColumnElement[str], term: str, name: str) -> ColumnElement[float]:
     """How often ``term`` occurs in ``expr``, ignoring (ASCII, on SQLite) case."""
     needle = bindparam(name, term.lower())
-    lowered = func.lower(expr)
+    # CJK has no case: lower() of every candidate's text would be spent for nothing.
+    lowered = expr if _CJK_TERM.fullmatch(term) else func.lower(expr)
     return (func.length(lowered) - func.length(func.replace(lowered, needle, ""))) / func.length(
         needle
     )
@@ -181,6 +190,8 @@ def search_articles(
     """The ``limit`` best-ranked articles whose latest title+text match every term of ``query``,
     after skipping the ``offset`` best.
 
+    Only the :data:`CANDIDATES` most recently archived matches (at least
+    ``limit + offset``) are ranked, see :func:`search_statement`.
     ``since``/``until`` bound the article's date (publication, else first seen),
     inclusive. Copies of other articles (``duplicate_of``) are left out unless
     ``include_duplicates``; ``removed`` True keeps only stories found taken down,
@@ -197,9 +208,12 @@ def search_articles(
         include_duplicates=include_duplicates,
         removed=removed,
     )
-    stmt = search_statement(session.get_bind().dialect.name, terms, filters, limit, offset)
+    if not terms:
+        raise ValueError("empty search query")
+    dialect = session.get_bind().dialect.name
+    rows = _ranked_rows(session, dialect, terms, filters, limit, offset)
     hits = []
-    for row in session.execute(stmt):
+    for row in rows:
         published, first_seen = row.published_at, row.first_seen_at
         hits.append(
             SearchHit(
@@ -218,35 +232,204 @@ def search_articles(
     return hits
 
 
+def _ranked_rows(
+    session: Session,
+    dialect: str,
+    terms: list[Term],
+    filters: list[ColumnElement[bool]],
+    limit: int,
+    offset: int,
+) -> list[Any]:
+    if dialect != "postgresql":
+        # FTS5 reads its matches newest first and stops after the candidates.
+        return list(session.execute(search_statement(dialect, terms, filters, limit, offset)))
+    # A GIN index yields matches in no useful order, so the newest ones are found by
+    # bounding the article id: a window of the newest ids, sized from a sample and
+    # widened until it holds enough candidates. The bitmap of the window's ids is
+    # ANDed with the match's, so rows outside it are never read from the heap.
+    wanted = _candidates(limit, offset)
+    with _planner_settings(session, _PG_SEARCH_SETTINGS):
+        newest = session.execute(text(f"SELECT max(article_id) FROM {SEARCH_TABLE}")).scalar()
+        # The first window is sized by how many of the newest rows match: each window
+        # read costs an index scan of the whole term, so guessing well saves one or two.
+        sampled = session.execute(_sample_statement(terms)).scalar_one()
+        span = (newest or 0) if not sampled else SAMPLE * wanted * 5 // (4 * sampled)
+        while True:
+            floor = None if newest is None or span >= newest else newest - span
+            # A term in most rows is tested on the window's rows one by one: its
+            # index lists every match in the archive (hundreds of thousands at a
+            # million articles) to give the few thousand in the window.
+            dense = floor is not None and span <= DENSE_SPAN * wanted
+            statement = search_statement(
+                dialect, terms, filters, limit, offset, floor, scan_window=dense
+            )
+            rows = list(session.execute(statement))
+            found = rows[0].candidates if rows else 0
+            if floor is None or found >= wanted:
+                return rows
+            # Widen to where the matches seen so far say enough would be, with a margin.
+            span = span * 8 if not found else max(2 * span, span * wanted * 3 // (2 * found))
+
+
+# The planner cannot know that a search joins only a window's matches (it estimates
+# a prefix tsquery at a default 2,000 rows whatever the word), and then hashes whole
+# tables to join a few thousand rows: nested loops over the primary keys are right
+# for every search. JIT compiling would cost more than the query. psycopg prepares
+# a statement run five times, and PostgreSQL may then plan it once for any
+# parameters: for any term and window, a plan that was 10× slower for some.
+_PG_SEARCH_SETTINGS = {
+    "enable_hashjoin": "off",
+    "enable_mergejoin": "off",
+    "jit": "off",
+    "plan_cache_mode": "force_custom_plan",
+}
+
+
+@contextmanager
+def _planner_settings(session: Session, settings: dict[str, str]) -> Iterator[None]:
+    """``settings`` for the statements inside, then the session's own again."""
+    names = list(settings)
+    reads = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
+    before = session.execute(
+        text(f"SELECT {reads}"), {f"n{i}": name for i, name in enumerate(names)}
+    ).one()
+    _set_config(session, settings)
+    yield
+    # Not in a finally: after an error PostgreSQL refuses every statement until the
+    # rollback, which drops settings made with is_local anyway.
+    _set_config(session, dict(zip(names, before, strict=True)))
+
+
+def _set_config(session: Session, settings: dict[str, str]) -> None:
+    # is_local: for this transaction only, so a failed search cannot leak them.
+    calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(settings)))
+    params: dict[str, str] = {}
+    for i, (name, value) in enumerate(settings.items()):
+        params[f"n{i}"], params[f"v{i}"] = name, value
+    session.execute(text(f"SELECT {calls}"), params)
+
+
+SAMPLE = 500
+DENSE_SPAN = 4
+"""A window of at most this many times the candidates is read row by row (PostgreSQL)."""
+
+
+def _sample_statement(terms: list[Term]) -> Select[Any]:
+    """How many of the newest :data:`SAMPLE` index rows match (PostgreSQL).
+
+    The LIMIT comes first, so the match is tested on those rows alone rather than
+    through an index of every match.
+    """
+    match = _postgresql_match(terms)
+    newest = (
+        select(literal_column("*"))
+        .select_from(table(SEARCH_TABLE))
+        .order_by(literal_column("article_id").desc())
+        .limit(SAMPLE)
+        .subquery(SEARCH_TABLE)
+    )
+    return select(func.count()).select_from(newest).where(*match.conditions)
+
+
+def _candidates(limit: int, offset: int) -> int:
+    return max(CANDIDATES, limit + offset)
+
+
 def search_statement(
     dialect: str,
     terms: list[Term],
     filters: list[ColumnElement[bool]] | None = None,
     limit: int = 20,
     offset: int = 0,
+    floor: int | None = None,
+    scan_window: bool = False,
 ) -> Select[Any]:
-    """The query :func:`search_articles` runs (exposed so its plan can be inspected)."""
+    """The query :func:`search_articles` runs (exposed so its plan can be inspected).
+
+    It ranks the :data:`CANDIDATES` (at least ``limit + offset``) matches of the
+    highest article ids, that is the most recently archived, and only those:
+    ranking every match of a word in most of the archive cost a BM25 or ts_rank
+    per match, 100 ms and more. ``floor`` (PostgreSQL) keeps only article ids above
+    it, read through the GIN bitmaps or, ``scan_window``, by testing every row above
+    it; a ``candidates`` column says how many matches were ranked.
+    """
     if not terms:
         raise ValueError("empty search query")
+    wanted = _candidates(limit, offset)
     if dialect == "sqlite":
         match = _sqlite_match(terms)
+        # bm25() exists only in the query of its FTS5 table.
+        carried = [match.score.label("score")]
+        score = literal_column("score")
     elif dialect == "postgresql":
         match = _postgresql_match(terms)
+        # ts_rank on the candidates only: below the LIMIT PostgreSQL would rank every
+        # match in the window before keeping the newest.
+        carried = [literal_column(f"{SEARCH_TABLE}.{name}").label(name) for name in match.reads]
+        score = _postgresql_match(terms, over="candidates").score
     else:
         raise NotImplementedError(f"no full-text search for the {dialect} dialect")
 
-    date = _article_date()
-    # Rank first on narrow rows, then fetch texts for the winners only: a common
-    # word matches most of the archive, and carrying every text through the sort
-    # cost more than the matching did.
-    ranked = (
-        select(Article.id, match.score.label("score"), date.label("date"))
-        .select_from(match.source)
+    filters = filters or []
+    window = [match.key > floor] if floor is not None else []
+    source = match.source
+    if scan_window and floor is not None:
+        # OFFSET 0: PostgreSQL neither flattens this nor pushes the match into it, so
+        # the window's rows are read by primary key and the match tested on each.
+        newest_rows = select(literal_column("*")).select_from(match.source).where(*window)
+        source = newest_rows.offset(0).subquery(SEARCH_TABLE)
+        window = []
+    needed = {t.name for clause in filters for t in find_tables(clause, check_columns=True)}
+    # Newest first, so both databases stop reading matches after the candidates
+    # (FTS5 walks its doclist backwards by rowid; PostgreSQL reads only the ids
+    # above the floor). Versions and sources are joined here only for a filter on
+    # them: each join is one more index look-up per match read.
+    candidates = (
+        select(Article.id.label("id"), *carried)
+        .select_from(source)
         .join(Article, Article.id == match.key)
+    )
+    if ArticleVersion.__tablename__ in needed:
+        candidates = candidates.join(ArticleVersion, latest_version())
+    if Source.__tablename__ in needed:
+        candidates = candidates.join(Source, Source.id == Article.source_id)
+    # Materialized: the candidates are read (and ranked) once, then used twice.
+    candidates_q = (
+        candidates.where(*match.conditions, *filters, *window)
+        .order_by(match.key.desc())
+        .limit(wanted)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED")
+    )
+    scored = candidates_q
+    if dialect == "postgresql":
+        scored = (
+            select(candidates_q.c.id, score.label("score"))
+            .cte("scored")
+            .prefix_with("MATERIALIZED")
+        )
+    # Ties of score are broken by date, which costs a look-up of each row's version:
+    # only rows scoring at least the page's last one can be on the page.
+    last = (
+        select(scored.c.score)
+        .order_by(scored.c.score.desc())
+        .offset(max(limit + offset, 1) - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    date = _article_date().label("date")
+    ranked = (
+        select(
+            scored.c.id,
+            scored.c.score,
+            date,
+            select(func.count()).select_from(scored).scalar_subquery().label("candidates"),
+        )
+        .select_from(scored)
+        .join(Article, Article.id == scored.c.id)
         .join(ArticleVersion, latest_version())
-        .join(Source, Source.id == Article.source_id)
-        .where(*match.conditions, *(filters or []))
-        .order_by(literal_column("score").desc(), date.desc(), Article.id)
+        .where(or_(last.is_(None), scored.c.score >= last))
+        .order_by(scored.c.score.desc(), date.desc(), scored.c.id)
         .limit(limit)
         .offset(offset)
         .subquery("ranked")
@@ -263,6 +446,7 @@ def search_statement(
             ArticleVersion.text,
             Article.removed_at,
             ranked.c.score,
+            ranked.c.candidates,
         )
         .select_from(ranked)
         .join(Article, Article.id == ranked.c.id)
@@ -315,6 +499,8 @@ class _Match:
     key: ColumnElement[Any]
     conditions: list[Any]
     score: ColumnElement[Any]
+    reads: tuple[str, ...] = ()
+    """Columns of the index the score reads (PostgreSQL, which ranks in an outer query)."""
 
 
 def _fts5_string(terms: list[Term]) -> str:
@@ -379,7 +565,8 @@ def _occurrence_score(title: Any, body: Any, terms: list[Term]) -> ColumnElement
     return score
 
 
-def _postgresql_match(terms: list[Term]) -> _Match:
+def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
+    """Conditions on the index table; the score over ``over``'s copies of its columns."""
     words = [t for t in terms if not t.substring_only]
     bigram = [t for t in terms if t.cjk_bigram]
     substrings = [t for t in terms if t.substring_only and not t.cjk_bigram]
@@ -387,24 +574,48 @@ def _postgresql_match(terms: list[Term]) -> _Match:
     content = literal_column(f"({SEARCH_TABLE}.title || ' ' || {SEARCH_TABLE}.body)")
     conditions: list[Any] = []
     ranks: list[ColumnElement[Any]] = []
+    reads: list[str] = []
     if words:
         # Each word a quoted lexeme with a prefix match: input is never tsquery syntax.
         tsquery = " & ".join(_lexeme(t) + ":*" for t in words)
-        ranks.append(_tsvector_match("document", "tsquery", tsquery, conditions))
+        ranks.append(_tsvector_match("document", "tsquery", tsquery, conditions, over))
+        reads.append("document")
     if bigram:
         # A two-character CJK term is one lexeme of the bigram index: an exact match.
         tsquery = " & ".join(_lexeme(t) for t in bigram)
-        ranks.append(_tsvector_match("bigrams", "bigram_query", tsquery, conditions))
+        ranks.append(_tsvector_match("bigrams", "bigram_query", tsquery, conditions, over))
+        reads.append("bigrams")
     for n, term in enumerate(substrings):
-        conditions.append(content.ilike(bindparam(f"sub_{n}", _like_pattern(term.text))))
+        if not _CJK_TERM.fullmatch(term.text):
+            conditions.append(content.ilike(bindparam(f"sub_{n}", _like_pattern(term.text))))
+            continue
+        # A CJK term's text holds each of its bigrams: the bigram index finds the texts
+        # holding all of them (nearly only the term's), where the trigram index left
+        # thousands of texts to ILIKE (Chinese and Japanese news share most trigrams of
+        # their common words). Then strpos, which no index serves, so the planner
+        # cannot take the trigram index instead; CJK has no case, and a CJK term cannot
+        # straddle the space between title and body.
+        pairs = {term.text[i : i + 2] for i in range(len(term.text) - 1)}
+        tsquery = " & ".join(sorted(_lexeme(Term(p, phrase=False)) for p in pairs))
+        query = func.to_tsquery(literal_column("'simple'"), bindparam(f"pairs_{n}", tsquery))
+        conditions.append(literal_column(f"{SEARCH_TABLE}.bigrams").op("@@")(query))
+        needle = bindparam(f"sub_{n}", term.text)
+        conditions.append(
+            or_(
+                func.strpos(literal_column(f"{SEARCH_TABLE}.title"), needle) > 0,
+                func.strpos(literal_column(f"{SEARCH_TABLE}.body"), needle) > 0,
+            )
+        )
     if ranks:
         score = ranks[0] if len(ranks) == 1 else ranks[0] + ranks[1]
     else:
-        title = literal_column(f"{SEARCH_TABLE}.title")
-        body = literal_column(f"{SEARCH_TABLE}.body")
+        title = literal_column(f"{over}.title")
+        body = literal_column(f"{over}.body")
         score = _occurrence_score(title, body, substrings)
+        reads += ["title", "body"]
     search = table(SEARCH_TABLE)
-    return _Match(search, literal_column(f"{SEARCH_TABLE}.article_id"), conditions, score)
+    key = literal_column(f"{SEARCH_TABLE}.article_id")
+    return _Match(search, key, conditions, score, tuple(reads))
 
 
 def _lexeme(term: Term) -> str:
@@ -412,13 +623,12 @@ def _lexeme(term: Term) -> str:
 
 
 def _tsvector_match(
-    column_: str, name: str, tsquery: str, conditions: list[Any]
+    column_: str, name: str, tsquery: str, conditions: list[Any], over: str
 ) -> ColumnElement[Any]:
-    """Adds ``column_ @@ tsquery`` to ``conditions``; returns its ``ts_rank``."""
-    vector = literal_column(f"{SEARCH_TABLE}.{column_}")
+    """Adds ``column_ @@ tsquery`` to ``conditions``; returns its ``ts_rank`` over ``over``."""
     query = func.to_tsquery(literal_column("'simple'"), bindparam(name, tsquery))
-    conditions.append(vector.op("@@")(query))
-    return func.ts_rank(vector, query)
+    conditions.append(literal_column(f"{SEARCH_TABLE}.{column_}").op("@@")(query))
+    return func.ts_rank(literal_column(f"{over}.{column_}"), query)
 
 
 def snippet(text_: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:

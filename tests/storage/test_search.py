@@ -6,12 +6,13 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
-from newsarchive.storage import read_session, write_session
+from newsarchive.storage import read_session, save_article, write_session
+from newsarchive.storage import search as search_module
 from newsarchive.storage.models import Article
 from newsarchive.storage.search import parse_query, search_articles, snippet
-from tests.archive_corpus import build_corpus
+from tests.archive_corpus import build_corpus, fetched
 from tests.cli_process import run_cli
 
 
@@ -62,6 +63,31 @@ def test_only_latest_versions_and_no_copies_by_default(engine, corpus) -> None:
     assert sorted(ids(engine, "mackerel", include_duplicates=True)) == sorted(
         [corpus["mackerel"], corpus["mackerel_copy"]]
     )
+
+
+def test_a_common_word_ranks_its_most_recently_archived_matches(engine, monkeypatch) -> None:
+    # Archived in this order; the oldest says "lighthouse" most, the third least.
+    stories = {
+        "keeper": ("Lighthouse keeper retires", "The lighthouse keeper kept the lighthouse lit."),
+        "paint": ("Harbour wall repainted", "Painters reached the lighthouse and its steps."),
+        "tour": ("Summer boat tours resume", "Boat tours pass the old lighthouse on Sundays."),
+    }
+    with write_session(engine) as session:
+        for key, (title, text_) in stories.items():
+            save_article(session, fetched("harbour", f"/{key}", text_, title=title))
+        ferry = "Fog hid the lighthouse from the ferry crew all morning."
+        save_article(session, fetched("coast", "/ferry", ferry, title="Ferry delayed by fog"))
+        url_ids = dict(session.execute(select(Article.url, Article.id)).all())
+    keeper, paint, tour = (url_ids[f"http://corpus.test/{key}"] for key in stories)
+    assert ids(engine, "lighthouse", source="harbour") == [keeper, paint, tour]
+    monkeypatch.setattr(search_module, "CANDIDATES", 2)
+    monkeypatch.setattr(search_module, "SAMPLE", 1)  # PostgreSQL: start from a tiny window
+    # Only the two newest matches that pass the filters are ranked (not tour and ferry,
+    # the newest two of all): the keeper's story, the best match, is older than both.
+    assert ids(engine, "lighthouse", source="harbour", limit=1) == [paint]
+    # A page reaching past the candidates ranks as many as it shows.
+    assert ids(engine, "lighthouse", source="harbour", limit=3) == [keeper, paint, tour]
+    assert ids(engine, "lighthouse", source="harbour", limit=1, offset=2) == [tour]
 
 
 def test_deleted_articles_leave_the_index(engine, corpus) -> None:
