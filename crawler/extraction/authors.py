@@ -133,6 +133,8 @@ _ZH_SIGNATURE_RE = re.compile(
 _ZH_NOT_NAME = frozenset(
     {"佚名", "报道", "发自", "摄影", "综合", "整理", "编辑", "责编", "来源", "本报"}
     | {"近日", "日前", "获悉", "了解", "表示", "介绍", "通讯", "实习"}
+    # The next label on a byline line ("作者：张三 时间：…"): 时 is a surname too.
+    | {"时间", "日期", "发布", "发表", "作者", "点击", "浏览", "阅读"}
 )
 _ZH_NAME_STOPS = ("报道", "发自", "摄", "电", "讯", "文", "图")
 
@@ -259,8 +261,10 @@ def labelled_byline(page: str) -> list[str]:
     for match in _LABELLED_RE.finditer(page):
         zh_run, bracketed, signed, handle, by, other = match.groups()
         if zh_run or bracketed or signed:
-            # "来源：" mostly names a paper: only a person's name (common surname) counts.
-            names = _zh_names(zh_run or bracketed or signed, marked=False)
+            # "来源：" mostly names a paper: only a person's name (common surname)
+            # counts; behind "作者：" / "记者：" any name goes (pen names, forum handles).
+            marked = bool(zh_run) and not match.group(0).startswith("来源")
+            names = _zh_names(zh_run or bracketed or signed, marked=marked)
         else:
             # A user name ("作者[太小心]", "by duscha") is whatever the site shows.
             names = [handle or by or _capitalised_words(other)]
