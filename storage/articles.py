@@ -77,10 +77,25 @@ class FetchedArticle:
 DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.75
 
 
+_SOURCE_IDS = "newsarchive_source_ids"
+"""``session.info`` key: the source ids this session's transaction looked up or created."""
+
+
 def ensure_source(session: Session, name: str) -> int:
     """The id of the named source, creating its row if this is its first crawl."""
-    insert_or_ignore(session, Source, {"name": name, "created_at": utcnow()}, ["name"])
-    return session.execute(select(Source.id).where(Source.name == name)).scalar_one()
+    # Remembered for the transaction: one storing a batch of a source's stories
+    # asks once, not twice per story. Only for the transaction, so a row it
+    # created and then rolled back is never taken for one that exists.
+    session.connection()  # begun: the transaction this cache belongs to exists
+    transaction = session.get_transaction()
+    cached = session.info.get(_SOURCE_IDS)
+    if cached is None or cached[0] is not transaction:
+        cached = session.info[_SOURCE_IDS] = (transaction, {})
+    known: dict[str, int] = cached[1]
+    if name not in known:
+        insert_or_ignore(session, Source, {"name": name, "created_at": utcnow()}, ["name"])
+        known[name] = session.execute(select(Source.id).where(Source.name == name)).scalar_one()
+    return known[name]
 
 
 def save_article(

@@ -172,12 +172,15 @@ def test_only_stored_stories_count_towards_the_template(
     furniture = "Subscribe to the Harbour Gazette newsletter for the week's stories."
     save = store.save_article
 
-    def save_or_refuse(fetched):  # type: ignore[no-untyped-def]
-        if fetched.url.endswith(("/s/0", "/s/1", "/s/2")):
-            raise StorageError("database is locked")
-        return save(fetched)
+    def save_or_refuse(batch):  # type: ignore[no-untyped-def]
+        return [
+            StorageError("database is locked")
+            if fetched.url.endswith(("/s/0", "/s/1", "/s/2"))
+            else save(fetched)
+            for fetched in batch
+        ]
 
-    monkeypatch.setattr(store, "save_article", save_or_refuse)
+    monkeypatch.setattr(store, "save_articles", save_or_refuse)
     pipelines = Pipelines(store, NEWSARCHIVE_TEMPLATE_MIN_PAGES=3)
     texts = []
     for n in range(5):
