@@ -76,6 +76,10 @@ class FetchedArticle:
 # paragraphs are not (precision 1.0); at 0.8 recall falls to 0.90.
 DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.75
 
+# One alias for every call: a fresh aliased() per story cost the crawl's store
+# thread a sixth of its time, building the alias's column expressions again.
+_SAME_TEXT = aliased(Article, name="same_text")
+
 
 _SOURCE_IDS = "newsarchive_source_ids"
 """``session.info`` key: the source ids this session's transaction looked up or created."""
@@ -170,7 +174,7 @@ def save_article(
         cluster = article.id
     else:
         # An exact copy of another story's current text is linked, not counted as new.
-        same_text = aliased(Article)
+        same_text = _SAME_TEXT
         roots = select(func.coalesce(same_text.duplicate_of, same_text.id)).where(
             same_text.content_hash == fetched.content_hash, same_text.id != article.id
         )
@@ -217,7 +221,12 @@ def save_article(
     # An exact copy's bands are its original's: indexing them again would only
     # lengthen every later look-up's candidate list. A root keeps its own, so the
     # cluster stays findable whatever becomes of the copy that carried them.
-    index_article(session, article.id, [] if exact and root != article.id else keys)
+    index_article(
+        session,
+        article.id,
+        [] if exact and root != article.id else keys,
+        replace=outcome is not Outcome.NEW,  # a new article has no band rows yet
+    )
     if outcome is Outcome.NEW and joined:
         return Outcome.DUPLICATE
     return outcome
