@@ -21,13 +21,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from newsarchive.similarity import signature
-from newsarchive.storage import CrawlStore, FetchedArticle, Outcome
-from newsarchive.storage.models import utcnow
-from newsarchive.storage.raw import ArchivedResponse
-from newsarchive.storage.warc import WarcLocation
 
 from .extraction import (
     EXTRACTOR_VERSION,
@@ -37,6 +34,14 @@ from .extraction import (
     extract_article,
 )
 from .urls import story_url
+
+# Storage (SQLAlchemy and the models, about 25 MB) is imported where a page is
+# stored, not here: the extraction processes import this module to run
+# prepare_story and never store anything.
+if TYPE_CHECKING:
+    from newsarchive.storage import CrawlStore, FetchedArticle, Outcome
+    from newsarchive.storage.raw import ArchivedResponse
+    from newsarchive.storage.warc import WarcLocation
 
 # A page a feed or sitemap lists is a story by the site's own word, so it
 # needs only some text; a page reached by following links must look like one.
@@ -55,7 +60,7 @@ class FetchedPage:
     """The response body as served (undecoded)."""
     declared_encoding: str | None = None
     """The charset named in the Content-Type header, if any (it may be wrong)."""
-    fetched_at: datetime = field(default_factory=utcnow)
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     listed: bool = False
     """True when a feed or sitemap listed the URL: the site itself calls it a story."""
     crawl_run_id: int | None = None
@@ -75,6 +80,8 @@ def archived_page(
 ) -> FetchedPage:
     """A stored story's archived response as a page to run through the steps again:
     by ``reprocess`` as it was, or by an import's ``revisit`` at another URL and time."""
+    from newsarchive.storage.warc import WarcLocation
+
     return FetchedPage(
         source=response.source,
         url=url or response.url,
@@ -174,6 +181,8 @@ def stored_article(
     page: FetchedPage, extraction: Extraction, identity: StoryIdentity
 ) -> FetchedArticle:
     """The record storage keeps for one fetch of a story."""
+    from newsarchive.storage import FetchedArticle
+
     return FetchedArticle(
         source=page.source,
         url=page.url,
@@ -215,9 +224,18 @@ def prepare_story(
     template_min_pages: int = TEMPLATE_MIN_PAGES,
 ) -> tuple[Extraction, StoryIdentity]:
     """:func:`extract_story` then :func:`identify`: the CPU-bound steps, which need no database
-    and so may run in another process."""
+    and so may run in another process (hand it :func:`for_extraction` of the page)."""
     extraction = extract_story(page, template, template_min_pages)
     return extraction, identify(page, extraction)
+
+
+def for_extraction(page: FetchedPage) -> FetchedPage:
+    """``page`` without what only storing it needs, to send to an extraction process.
+
+    Its WARC location is storage's type: unpickling it would import storage in
+    a process that never stores.
+    """
+    return replace(page, warc=None) if page.warc is not None else page
 
 
 def store_story(

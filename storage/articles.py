@@ -9,20 +9,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from newsarchive.similarity import normalised_text
 
 from .models import Article, ArticleVersion, Source, latest_version, utcnow
 from .near_duplicates import (
-    best_ranked,
     content_lock_key,
     elect_representative,
     find_near_duplicate,
     index_article,
     lock_bands,
     lock_root,
+    representative_order,
     signature_band_keys,
 )
 from .upsert import insert_or_ignore
@@ -76,11 +76,46 @@ class FetchedArticle:
 # paragraphs are not (precision 1.0); at 0.8 recall falls to 0.90.
 DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.75
 
+# Built once, with parameters: building it for every story (a fresh aliased()
+# and its column expressions above all) was a third of the crawl's store thread.
+_same_text = aliased(Article, name="same_text")
+_EXACT_COPY_ROOT = (
+    select(Article.id)
+    .join(ArticleVersion, latest_version())
+    .where(
+        Article.id.in_(
+            select(func.coalesce(_same_text.duplicate_of, _same_text.id)).where(
+                _same_text.content_hash == bindparam("content_hash"),
+                _same_text.id != bindparam("article_id"),
+            )
+        )
+    )
+    .order_by(*representative_order())
+    .limit(1)
+)
+"""The best-ranked root (:func:`best_ranked`) of the stories whose current text is
+``content_hash``, other than ``article_id``."""
+
+
+_SOURCE_IDS = "newsarchive_source_ids"
+"""``session.info`` key: the source ids this session's transaction looked up or created."""
+
 
 def ensure_source(session: Session, name: str) -> int:
     """The id of the named source, creating its row if this is its first crawl."""
-    insert_or_ignore(session, Source, {"name": name, "created_at": utcnow()}, ["name"])
-    return session.execute(select(Source.id).where(Source.name == name)).scalar_one()
+    # Remembered for the transaction: one storing a batch of a source's stories
+    # asks once, not twice per story. Only for the transaction, so a row it
+    # created and then rolled back is never taken for one that exists.
+    session.connection()  # begun: the transaction this cache belongs to exists
+    transaction = session.get_transaction()
+    cached = session.info.get(_SOURCE_IDS)
+    if cached is None or cached[0] is not transaction:
+        cached = session.info[_SOURCE_IDS] = (transaction, {})
+    known: dict[str, int] = cached[1]
+    if name not in known:
+        insert_or_ignore(session, Source, {"name": name, "created_at": utcnow()}, ["name"])
+        known[name] = session.execute(select(Source.id).where(Source.name == name)).scalar_one()
+    return known[name]
 
 
 def save_article(
@@ -155,11 +190,10 @@ def save_article(
         cluster = article.id
     else:
         # An exact copy of another story's current text is linked, not counted as new.
-        same_text = aliased(Article)
-        roots = select(func.coalesce(same_text.duplicate_of, same_text.id)).where(
-            same_text.content_hash == fetched.content_hash, same_text.id != article.id
-        )
-        cluster = best_ranked(session, Article.id.in_(roots))
+        cluster = session.execute(
+            _EXACT_COPY_ROOT,
+            {"content_hash": fetched.content_hash, "article_id": article.id},
+        ).scalar_one_or_none()
         exact = cluster is not None
         if cluster is None and fetched.minhash is not None:
             near = find_near_duplicate(
@@ -202,7 +236,12 @@ def save_article(
     # An exact copy's bands are its original's: indexing them again would only
     # lengthen every later look-up's candidate list. A root keeps its own, so the
     # cluster stays findable whatever becomes of the copy that carried them.
-    index_article(session, article.id, [] if exact and root != article.id else keys)
+    index_article(
+        session,
+        article.id,
+        [] if exact and root != article.id else keys,
+        replace=outcome is not Outcome.NEW,  # a new article has no band rows yet
+    )
     if outcome is Outcome.NEW and joined:
         return Outcome.DUPLICATE
     return outcome

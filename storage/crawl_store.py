@@ -26,7 +26,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
@@ -355,6 +355,46 @@ class CrawlStore:
             return save_article(
                 session, fetched, near_duplicate_threshold=self.near_duplicate_threshold
             )
+
+    def save_articles(self, articles: Sequence[FetchedArticle]) -> list[Outcome | StorageError]:
+        """Store several fetches in one transaction; what storing each did, in order.
+
+        One commit for the lot instead of one per story: the crawl's database
+        write was mostly per-transaction work (the write lock, the source's row,
+        the commit). Each story is still all or nothing: if the database refuses
+        one, the batch rolls back whole and every story is stored again in its own
+        transaction, so the others keep and only the refused one gets its error.
+        A database that stays away fails every story of the batch with
+        :class:`StorageUnavailable`; nothing of it was committed.
+        """
+        if not articles:
+            return []
+        try:
+            outcomes: list[Outcome | StorageError] = list(
+                self._retry("save_articles", lambda: self._save_batch(articles))
+            )
+        except StorageUnavailable as exc:
+            return [exc] * len(articles)
+        except StorageError as exc:
+            if len(articles) == 1:
+                return [exc]
+            return [self._save_alone(fetched) for fetched in articles]
+        return outcomes
+
+    def _save_batch(self, articles: Sequence[FetchedArticle]) -> list[Outcome]:
+        with write_session(self.engine) as session:
+            return [
+                save_article(
+                    session, fetched, near_duplicate_threshold=self.near_duplicate_threshold
+                )
+                for fetched in articles
+            ]
+
+    def _save_alone(self, fetched: FetchedArticle) -> Outcome | StorageError:
+        try:
+            return self.save_article(fetched)
+        except StorageError as exc:
+            return exc
 
     # Imports of WARC/WACZ files (storage.imports)
 

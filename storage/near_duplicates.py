@@ -173,9 +173,13 @@ def find_near_duplicate(
     return NearDuplicate(root_id, roots[root_id])
 
 
-def index_article(session: Session, article_id: int, keys: list[int]) -> None:
-    """Make ``keys`` the article's band rows (replacing those of an earlier version)."""
-    session.execute(delete(ArticleBand).where(ArticleBand.article_id == article_id))
+def index_article(
+    session: Session, article_id: int, keys: list[int], *, replace: bool = True
+) -> None:
+    """Make ``keys`` the article's band rows, replacing those of an earlier version unless
+    ``replace`` is False (the article has none)."""
+    if replace:
+        session.execute(delete(ArticleBand).where(ArticleBand.article_id == article_id))
     if keys:
         session.execute(
             insert(ArticleBand), [{"band_key": k, "article_id": article_id} for k in set(keys)]

@@ -24,7 +24,7 @@ from newsarchive.storage import CrawlStore, StorageError
 from ..context import crawl_context
 from ..extraction import TEMPLATE_MIN_PAGES, Extraction
 from ..items import ArticleItem
-from ..pages import NotAStory, StoryIdentity, prepare_story
+from ..pages import NotAStory, StoryIdentity, for_extraction, prepare_story
 from ..processes import extraction_pool
 from ..settings import setting_bool, setting_int
 from ..urls import canonical_url, story_url
@@ -170,7 +170,8 @@ class CleanPipeline:
         pool = self._pool()
         if pool is not None:
             try:
-                future = pool.submit(prepare_story, item.page, template, self.min_pages)
+                page = for_extraction(item.page)
+                future = pool.submit(prepare_story, page, template, self.min_pages)
                 return await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 logger.error("extraction process died; extracting in the crawl process from now on")

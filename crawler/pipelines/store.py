@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from newsarchive.storage import CrawlStore, Outcome, StorageError
+from newsarchive.storage import CrawlStore, FetchedArticle, Outcome, StorageError
 from newsarchive.storage.crawl_store import StorageUnavailable
 
 from ..context import crawl_store
 from ..items import ArticleItem
 from ..pages import stored_article
+from ..settings import setting_int
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +40,15 @@ class StoreFailed(DropItem):
 
 
 class StorePipeline:
-    """Saves each story with :meth:`CrawlStore.save_article`, one transaction per story.
+    """Saves stories with :meth:`CrawlStore.save_articles`, several to a transaction.
 
     Database work runs on one worker thread so the reactor keeps downloading;
-    one thread also keeps this process's writes in order.
+    one thread also keeps this process's writes in order. Stories that arrive
+    while a batch is being written wait and go together in the next one (at
+    most ``NEWSARCHIVE_STORE_BATCH``): no timer, so a lone story is written at
+    once, and a kill loses only stories not yet committed. A story's item goes
+    on (and Scrapy calls it scraped) only once its batch is committed, so
+    nothing a crash lost is ever counted, learned from or given validators.
 
     A refused story is a store error and the crawl goes on. A database that
     stayed unreachable for the store's whole retry bound stops the crawl (finish
@@ -55,12 +62,48 @@ class StorePipeline:
         self.stats = crawler.stats
         self.store = store
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarchive-store")
+        self.batch_size = max(1, setting_int(crawler.settings, "NEWSARCHIVE_STORE_BATCH"))
         self.unavailable: StorageUnavailable | None = None
         self._closing: asyncio.Future[None] | None = None
+        self._waiting: list[tuple[FetchedArticle, asyncio.Future[Outcome | StorageError]]] = []
+        self._writing: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler, crawl_store(crawler))
+
+    async def _save(self, fetched: FetchedArticle) -> Outcome:
+        """Store ``fetched`` with the next batch; raises its StorageError if refused."""
+        done: asyncio.Future[Outcome | StorageError] = asyncio.get_running_loop().create_future()
+        self._waiting.append((fetched, done))
+        if self._writing is None:
+            self._write_next()
+        result = await done
+        if isinstance(result, StorageError):
+            raise result
+        return result
+
+    def _write_next(self) -> None:
+        batch, self._waiting = self._waiting[: self.batch_size], self._waiting[self.batch_size :]
+        self._writing = asyncio.ensure_future(self._write(batch)) if batch else None
+
+    async def _write(self, batch: list[tuple[FetchedArticle, asyncio.Future[Any]]]) -> None:
+        results: list[Outcome | StorageError]
+        if self.unavailable is not None:
+            # Stories queued behind the batch that found the database gone: fail
+            # them at once rather than waiting for it again one batch at a time.
+            results = [self.unavailable] * len(batch)
+        else:
+            future = self.executor.submit(self.store.save_articles, [f for f, _ in batch])
+            try:
+                results = await asyncio.wrap_future(future)
+            except Exception as exc:  # not the database's answer: fail the batch, not the crawl
+                logger.exception("storing %d stories failed", len(batch))
+                results = [StorageError(f"{type(exc).__name__}: {exc}")] * len(batch)
+        for (_, done), result in zip(batch, results, strict=True):
+            if not done.done():
+                done.set_result(result)
+        self._write_next()
 
     def close_spider(self) -> None:
         self.executor.shutdown(wait=True)
@@ -73,8 +116,7 @@ class StorePipeline:
             raise StoreFailed(f"store failed (database unavailable): {page.url}", log_level="DEBUG")
         fetched = stored_article(page, item.extraction, item.identity)
         try:
-            future = self.executor.submit(self.store.save_article, fetched)
-            outcome = await asyncio.wrap_future(future)
+            outcome = await self._save(fetched)
         except StorageError as exc:
             self.stats.inc_value(STORE_ERRORS)
             if self.stats.get_value(STORE_FAILURE) is None:

@@ -124,9 +124,9 @@ def test_responses_are_archived_in_warc_files_named_after_source_and_run(
     middleware.spider_opened()
     request = Request(URL)
     body = "<html><body>Brücke</body></html>".encode("latin-1")
-    middleware.process_response(request, HtmlResponse(URL, body=body, request=request))
+    run(middleware.process_response(request, HtmlResponse(URL, body=body, request=request)))
     not_found = Request(URL + "?missing")
-    middleware.process_response(not_found, HtmlResponse(URL, status=404, body=b"gone"))
+    run(middleware.process_response(not_found, HtmlResponse(URL, status=404, body=b"gone")))
     middleware.spider_closed()
 
     location = request.meta["warc"]

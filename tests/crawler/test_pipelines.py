@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import pickle
+import subprocess
+import sys
 
 import pytest
 from scrapy import signals
@@ -12,13 +15,14 @@ from sqlalchemy import select
 
 from newsarchive.crawler.extraction import EXTRACTOR_VERSION
 from newsarchive.crawler.items import ArticleItem
-from newsarchive.crawler.pages import FetchedPage
+from newsarchive.crawler.pages import FetchedPage, for_extraction
 from newsarchive.crawler.pipelines.clean import CleanPipeline
 from newsarchive.crawler.pipelines.dedupe import DedupePipeline
 from newsarchive.crawler.pipelines.store import StoreFailed, StorePipeline
 from newsarchive.storage import CrawlStore, StorageError
 from newsarchive.storage.engine import read_session
 from newsarchive.storage.models import Article, ArticleVersion
+from newsarchive.storage.warc import WarcLocation
 from tests.crawler.components import fixture_page, make_crawler, run
 
 STORY = "/news/2024/05/harbour-bridge-reopens.html"
@@ -172,12 +176,15 @@ def test_only_stored_stories_count_towards_the_template(
     furniture = "Subscribe to the Harbour Gazette newsletter for the week's stories."
     save = store.save_article
 
-    def save_or_refuse(fetched):  # type: ignore[no-untyped-def]
-        if fetched.url.endswith(("/s/0", "/s/1", "/s/2")):
-            raise StorageError("database is locked")
-        return save(fetched)
+    def save_or_refuse(batch):  # type: ignore[no-untyped-def]
+        return [
+            StorageError("database is locked")
+            if fetched.url.endswith(("/s/0", "/s/1", "/s/2"))
+            else save(fetched)
+            for fetched in batch
+        ]
 
-    monkeypatch.setattr(store, "save_article", save_or_refuse)
+    monkeypatch.setattr(store, "save_articles", save_or_refuse)
     pipelines = Pipelines(store, NEWSARCHIVE_TEMPLATE_MIN_PAGES=3)
     texts = []
     for n in range(5):
@@ -188,3 +195,30 @@ def test_only_stored_stories_count_towards_the_template(
     assert [furniture in t for t in texts] == [True, True]  # two stored: below 3, not stripped
     assert pipelines.stat("newsarchive/template_pages") == 2
     assert max(store.template("harbour").values()) == 2
+
+
+def test_an_extraction_process_does_not_load_storage() -> None:
+    # A crawled page archived in a WARC file, sent as the clean pipeline sends it
+    # to an extraction process (a fresh interpreter): storage, SQLAlchemy and
+    # warcio would be 25 MB more of that process.
+    page = FetchedPage(
+        source="harbour",
+        url=f"http://127.0.0.1{STORY}",
+        body=fixture_page(STORY),
+        listed=True,
+        warc=WarcLocation("a.warc.gz", 0),
+    )
+    script = (
+        "import pickle, sys\n"
+        "from newsarchive.crawler.pages import prepare_story\n"
+        "page = pickle.load(sys.stdin.buffer)\n"
+        "print(page.url, sorted({m.split('.')[0] for m in sys.modules}"
+        " & {'sqlalchemy', 'warcio', 'scrapy'}))\n"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", script],
+        input=pickle.dumps(for_extraction(page)),
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    assert answer.split() == [page.url, "[]"]

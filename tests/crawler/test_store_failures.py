@@ -340,7 +340,7 @@ def test_the_warc_middleware_logs_a_full_disk_once_and_stops_archiving(
     middleware = WarcArchiveMiddleware.from_crawler(crawler)
     middleware.spider_opened()
     request = Request("http://127.0.0.1/news/0.html")
-    middleware.process_response(request, HtmlResponse(request.url, body=b"<p>first</p>"))
+    run(middleware.process_response(request, HtmlResponse(request.url, body=b"<p>first</p>")))
     assert "warc" in request.meta
     writer = middleware.writer
     assert writer is not None and writer.path is not None
@@ -350,7 +350,7 @@ def test_the_warc_middleware_logs_a_full_disk_once_and_stops_archiving(
     requests = [Request(f"http://127.0.0.1/news/{n}.html") for n in range(1, 4)]
     for r in requests:
         response = HtmlResponse(r.url, body=b"<p>later</p>" * 50)
-        assert middleware.process_response(r, response) is response
+        assert run(middleware.process_response(r, response)) is response
     middleware.spider_closed()
 
     # No location: the callback hands the body to the store as raw_html instead.
