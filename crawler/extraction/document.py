@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
-import trafilatura
-from lxml.html import HtmlElement
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
+from trafilatura.utils import repair_faulty_html
 
 from ..encoding import decode_html
 
@@ -105,14 +107,55 @@ def _looks_like_markup(text: str) -> bool:
     return controls < len(head) * 0.05
 
 
+# trafilatura's parser settings, with one difference: every element is a plain
+# HtmlElement, chosen in C.  lxml.html's default lookup calls back into Python
+# for every element proxy to find the form-field classes, which nothing here
+# uses; that callback was a tenth of extraction's time (pruning and each
+# trafilatura pass walk the whole tree).  Copies of a tree keep its parser.
+_PARSER = lxml.html.HTMLParser(
+    collect_ids=False,
+    default_doctype=False,
+    encoding="utf-8",
+    remove_comments=True,
+    remove_pis=True,
+)
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+    )
+)
+
+
+def _fromstring(text: str) -> HtmlElement | None:
+    """The tree of ``text`` as trafilatura's ``load_html`` builds it, or None."""
+    beginning = text[:50].lower()
+    # trafilatura's rejection test: without "html" up front, a tree of one
+    # block is not taken for a page.
+    dubious = "html" not in beginning
+    text = repair_faulty_html(text, beginning)
+    try:
+        tree = lxml.html.fromstring(text, parser=_PARSER)
+    except Exception:  # a str with an encoding declaration, or nothing to parse
+        tree = None
+    if tree is None or len(tree) < 1:
+        # As bytes, which the parser reads as UTF-8.
+        try:
+            tree = lxml.html.fromstring(text.encode("utf-8", "surrogatepass"), parser=_PARSER)
+        except Exception:
+            return None
+    if tree is None or (dubious and len(tree) < 2):
+        return None
+    return tree
+
+
 def _parse(text: str) -> HtmlElement | None:
-    # trafilatura's loader copes with XML declarations in str input, broken
-    # markup and odd doctypes better than a bare lxml.html.fromstring.
-    tree = trafilatura.utils.load_html(text)
+    # Repairs of XML declarations in str input, broken markup and odd doctypes
+    # are trafilatura's; a bare lxml.html.fromstring copes worse.
+    tree = _fromstring(text)
     if tree is None and "<html" not in text[:2000].lower():
         # Fragments and documents without an <html> root (some CMS exports,
-        # archived snippets) fail trafilatura's "is this HTML" check.
-        tree = trafilatura.utils.load_html(f"<html><body>{text}</body></html>")
+        # archived snippets) fail the "is this HTML" check.
+        tree = _fromstring(f"<html><body>{text}</body></html>")
     if tree is None or not isinstance(tree, HtmlElement):
         return None
     return tree
