@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
+from newsarchive.cjk import UNSPACED_CHARS
+
 from .lines import WS_RE, weighted_len
 
 # Sentence ends and clause marks in the scripts we archive.
@@ -232,3 +234,55 @@ def best(names: Iterable[str], texts: dict[str, str], links: frozenset[str]) -> 
         if m.prose > 1.5 * chosen_m.prose + 200 and m.prose >= m.junk:
             chosen, chosen_m = name, m
     return chosen, chosen_m
+
+
+# A second extractor agrees with a candidate when this share of the
+# candidate's shingles is in its text, and on a line when half the line's are.
+_AGREEMENT = 0.3
+_LINE_AGREEMENT = 0.5
+# Cutting more than this share of the text means the two disagree on what the
+# story is, not on where it ends.
+_MAX_TAIL_SHARE = 0.5
+
+
+# Words, or single Han and kana characters (written without spaces).
+_TOKEN_RE = re.compile(f"[{UNSPACED_CHARS}]|[^\\W_{UNSPACED_CHARS}]+")
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    """Runs of three tokens: enough to tell a line's own words from a shared phrase."""
+    toks = _TOKEN_RE.findall(text.lower())
+    if len(toks) < 3:
+        return {tuple(toks)} if toks else set()
+    return set(zip(toks, toks[1:], toks[2:], strict=False))
+
+
+def end_where_agreed(text: str, second_opinion: str) -> str:
+    """``text`` without the lines after the last one ``second_opinion`` also has.
+
+    Two extractors built on different signals (trafilatura's markup rules and
+    readability's paragraph scores) rarely agree on a page's furniture, and
+    the story's end is where they last agree: on the DEV parts, of the text
+    kept after readability's last line, 94 % was not story (comments, "more
+    stories", footers).  What comes before the first shared line (headline,
+    lead, byline) is kept: there readability is often the one that is wrong.
+    """
+    theirs = _shingles(second_opinion)
+    if not theirs:
+        return text
+    lines = text.split("\n")
+    total = common = 0
+    last_agreed = -1
+    for i, line in enumerate(lines):
+        own = _shingles(line)
+        shared = len(own & theirs)
+        total += len(own)
+        common += shared
+        if own and shared >= _LINE_AGREEMENT * len(own):
+            last_agreed = i
+    if last_agreed < 0 or common < _AGREEMENT * total:
+        return text
+    kept = "\n".join(lines[: last_agreed + 1])
+    if len(text) - len(kept) > _MAX_TAIL_SHARE * len(text):
+        return text
+    return kept

@@ -5,7 +5,9 @@ The default candidate is trafilatura in precision mode on the pruned tree
 pruning that took the story with it (then trafilatura on the unpruned page is
 a candidate) and precision mode stopping after the first paragraphs of a long
 story (then the recall-mode pass adds what precision left out, when that reads
-as prose).  :mod:`.candidates` scores them.
+as prose).  :mod:`.candidates` scores them.  The chosen text then ends where
+readability, a second opinion on other signals, last agrees with it: what
+trafilatura kept after that is mostly comments, teasers and footers.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
+from trafilatura.readability_lxml import Document as Readability
 
 from .candidates import (
     added_prose,
     best,
     drop_link_rows,
     drop_repeats,
+    end_where_agreed,
     extend,
     link_texts,
     measure,
@@ -65,8 +70,17 @@ def trafilatura_text(tree: HtmlElement, url: str | None, opts: dict[str, Any]) -
     return clean_lines(normalize(doc.text or "")) if doc is not None else ""
 
 
+def readability_text(tree: HtmlElement) -> str:
+    """readability's story text of ``tree`` (trafilatura's port), which it takes apart."""
+    try:
+        summary = Readability(tree, min_text_length=25).summary()
+        return "\n".join(lxml.html.fromstring(summary).itertext())
+    except Exception:  # a second opinion only: without it the text stands as it is
+        return ""
+
+
 def main_text(tree: HtmlElement, url: str | None) -> str:
-    """The story's text, one paragraph per line; ``tree`` is pruned on the way."""
+    """The story's text, one paragraph per line; ``tree`` is pruned and taken apart on the way."""
     links = link_texts(tree)
     split_br_paragraphs(tree)
     unpruned = copy.deepcopy(tree)
@@ -92,5 +106,9 @@ def main_text(tree: HtmlElement, url: str | None) -> str:
     if pruned.removed_share >= _SUSPECT_PRUNED_SHARE or chosen.prose < _THIN_PROSE:
         texts["unpruned"] = trafilatura_text(unpruned, url, _UNPRUNED)
         name, _ = best(["precision", "unpruned"], texts, links)
-        return drop_repeats(drop_link_rows(texts[name], links))
-    return drop_repeats(drop_link_rows(texts["precision"], links))
+    else:
+        name = "precision"
+    text = drop_repeats(drop_link_rows(texts[name], links))
+    # Last, as readability takes the tree apart.  The pruned tree serves it as
+    # well as the whole page did on the DEV parts, in two thirds of the time.
+    return end_where_agreed(text, readability_text(tree))
