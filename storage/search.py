@@ -66,6 +66,9 @@ TRIGRAM_MIN = 3
 _CJK_RUN = re.compile(f"[{CJK_CHARS}]{{2,}}")
 _CJK_PAIR = re.compile(f"[{CJK_CHARS}]{{2}}")
 _CJK_TERM = re.compile(f"[{CJK_CHARS}]{{3,}}")
+# What PostgreSQL's \w matches in phrase_words (migration 0012), near enough: a
+# phrase this counts wrong is still answered right, only slower.
+_WORD = re.compile(r"\w")
 SNIPPET_CHARS = 160
 CANDIDATES = 2000
 """How many matches a query ranks at most: those of the most recently archived articles."""
@@ -135,6 +138,11 @@ class Term:
     def substring_only(self) -> bool:
         """True when PostgreSQL must match it with ILIKE rather than the tsvector."""
         return self.phrase or bool(_UNSEGMENTED.search(self.text)) or not self.text.isalnum()
+
+    @property
+    def word_pairs(self) -> bool:
+        """True for a phrase of two or more words, which PostgreSQL finds by its word pairs."""
+        return self.phrase and sum(1 for word in self.text.split() if _WORD.search(word)) >= 2
 
     @property
     def cjk_bigram(self) -> bool:
@@ -248,11 +256,12 @@ def _ranked_rows(
     # widened until it holds enough candidates. The bitmap of the window's ids is
     # ANDed with the match's, so rows outside it are never read from the heap.
     wanted = _candidates(limit, offset)
-    with _planner_settings(session, _PG_SEARCH_SETTINGS):
-        newest = session.execute(text(f"SELECT max(article_id) FROM {SEARCH_TABLE}")).scalar()
+    # One round trip sets the planner settings and reads what sizes the first window:
+    # under load each statement waits for a CPU again, which cost more than the SQL.
+    with _planner_settings(session, _PG_SEARCH_SETTINGS, _window_sizing(terms)) as sizing:
+        newest, sampled = sizing
         # The first window is sized by how many of the newest rows match: each window
         # read costs an index scan of the whole term, so guessing well saves one or two.
-        sampled = session.execute(_sample_statement(terms)).scalar_one()
         span = (newest or 0) if not sampled else SAMPLE * wanted * 5 // (4 * sampled)
         while True:
             floor = None if newest is None or span >= newest else newest - span
@@ -286,15 +295,26 @@ _PG_SEARCH_SETTINGS = {
 
 
 @contextmanager
-def _planner_settings(session: Session, settings: dict[str, str]) -> Iterator[None]:
-    """``settings`` for the statements inside, then the session's own again."""
+def _planner_settings(
+    session: Session, settings: dict[str, str], also: list[ColumnElement[Any]]
+) -> Iterator[tuple[Any, ...]]:
+    """``settings`` for the statements inside, then the session's own again; yields
+    the values of ``also``, computed in the same round trip."""
     names = list(settings)
-    reads = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
-    before = session.execute(
-        text(f"SELECT {reads}"), {f"n{i}": name for i, name in enumerate(names)}
-    ).one()
-    _set_config(session, settings)
-    yield
+    # The subquery runs first, so it reads the settings from before set_config.
+    reads = ", ".join(f"current_setting(:r{i}) AS s{i}" for i in range(len(names)))
+    calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
+    before_row = text(f"(SELECT {reads} OFFSET 0) AS before").bindparams(
+        **{f"r{i}": name for i, name in enumerate(names)}
+    )
+    setting = text(calls).bindparams(
+        **{f"n{i}": name for i, name in enumerate(names)},
+        **{f"v{i}": value for i, value in enumerate(settings.values())},
+    )
+    statement = select(literal_column("before.*"), setting, *also).select_from(before_row)
+    row = session.execute(statement).one()
+    before = row[: len(names)]
+    yield tuple(row[2 * len(names) :])
     # Not in a finally: after an error PostgreSQL refuses every statement until the
     # rollback, which drops settings made with is_local anyway.
     _set_config(session, dict(zip(names, before, strict=True)))
@@ -314,11 +334,13 @@ DENSE_SPAN = 4
 """A window of at most this many times the candidates is read row by row (PostgreSQL)."""
 
 
-def _sample_statement(terms: list[Term]) -> Select[Any]:
-    """How many of the newest :data:`SAMPLE` index rows match (PostgreSQL).
+def _window_sizing(terms: list[Term]) -> list[ColumnElement[Any]]:
+    """The newest indexed article id, and how many of the newest :data:`SAMPLE`
+    index rows match (PostgreSQL).
 
     The LIMIT comes first, so the match is tested on those rows alone rather than
-    through an index of every match.
+    through an index of every match; conditions that only an index answers
+    cheaply (a phrase's word pairs) are left out of that test.
     """
     match = _postgresql_match(terms)
     newest = (
@@ -328,7 +350,9 @@ def _sample_statement(terms: list[Term]) -> Select[Any]:
         .limit(SAMPLE)
         .subquery(SEARCH_TABLE)
     )
-    return select(func.count()).select_from(newest).where(*match.conditions)
+    sampled = select(func.count()).select_from(newest).where(*match.row_conditions)
+    highest = select(func.max(literal_column("article_id"))).select_from(table(SEARCH_TABLE))
+    return [highest.scalar_subquery(), sampled.scalar_subquery()]
 
 
 def _candidates(limit: int, offset: int) -> int:
@@ -373,7 +397,8 @@ def search_statement(
     filters = filters or []
     window = [match.key > floor] if floor is not None else []
     source = match.source
-    if scan_window and floor is not None:
+    # Row by row, a phrase's pairs would be computed from each text in the window.
+    if scan_window and floor is not None and not match.indexed_only:
         # OFFSET 0: PostgreSQL neither flattens this nor pushes the match into it, so
         # the window's rows are read by primary key and the match tested on each.
         newest_rows = select(literal_column("*")).select_from(match.source).where(*window)
@@ -501,6 +526,13 @@ class _Match:
     score: ColumnElement[Any]
     reads: tuple[str, ...] = ()
     """Columns of the index the score reads (PostgreSQL, which ranks in an outer query)."""
+    indexed_only: tuple[Any, ...] = ()
+    """Conditions too costly to test row by row, answered through an index only (PostgreSQL)."""
+
+    @property
+    def row_conditions(self) -> list[Any]:
+        """The conditions worth testing on each of a few rows: all but :attr:`indexed_only`."""
+        return [c for c in self.conditions if not any(c is i for i in self.indexed_only)]
 
 
 def _fts5_string(terms: list[Term]) -> str:
@@ -585,9 +617,23 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
         tsquery = " & ".join(_lexeme(t) for t in bigram)
         ranks.append(_tsvector_match("bigrams", "bigram_query", tsquery, conditions, over))
         reads.append("bigrams")
+    indexed_only: list[Any] = []
     for n, term in enumerate(substrings):
+        pattern = bindparam(f"sub_{n}", _like_pattern(term.text))
+        if term.word_pairs:
+            # The pairs index of migration 0012 finds the texts holding each pair of the
+            # phrase's adjacent words; ILIKE then checks the phrase itself, over an
+            # expression equal to the trigram index's but not it, so the planner does
+            # not AND in that index's thousands of texts that share the trigrams.
+            # phrase_pairs is NULL when the database sees fewer than two words.
+            pairs = func.phrase_pairs(bindparam(f"phrase_{n}", term.text))
+            condition = or_(_WORD_PAIRS.op("@@")(pairs), pairs.is_(None))
+            conditions.append(condition)
+            indexed_only.append(condition)
+            conditions.append(_UNINDEXED_CONTENT.ilike(pattern))
+            continue
         if not _CJK_TERM.fullmatch(term.text):
-            conditions.append(content.ilike(bindparam(f"sub_{n}", _like_pattern(term.text))))
+            conditions.append(content.ilike(pattern))
             continue
         # A CJK term's text holds each of its bigrams: the bigram index finds the texts
         # holding all of them (nearly only the term's), where the trigram index left
@@ -615,7 +661,17 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
         reads += ["title", "body"]
     search = table(SEARCH_TABLE)
     key = literal_column(f"{SEARCH_TABLE}.article_id")
-    return _Match(search, key, conditions, score, tuple(reads))
+    return _Match(search, key, conditions, score, tuple(reads), tuple(indexed_only))
+
+
+# The very expression of ix_article_search_pairs (migration 0012), and one equal to
+# ix_article_search_trigram's that no index has.
+_WORD_PAIRS = func.word_pairs(
+    literal_column(f"({SEARCH_TABLE}.title || ' ' || {SEARCH_TABLE}.body)")
+)
+_UNINDEXED_CONTENT = func.concat(
+    literal_column(f"{SEARCH_TABLE}.title"), " ", literal_column(f"{SEARCH_TABLE}.body")
+)
 
 
 def _lexeme(term: Term) -> str:
