@@ -13,10 +13,12 @@ triggers; CJK bigrams added by 0011) differs per dialect:
 * PostgreSQL: a stored, weighted ``tsvector`` ('simple' configuration: no stemming,
   no stop words, so it serves every language) with a GIN index, queried by word
   prefix (``bridge`` finds "bridges"); a ``pg_trgm`` GIN index for terms in
-  scripts written without spaces (Thai…) and for quoted phrases, matched with
-  ILIKE; and a GIN-indexed, weighted tsvector of CJK bigrams for two-character
-  CJK terms, ranked with ``ts_rank`` as words are, and for longer CJK terms (all
-  their bigrams, then a substring test).
+  scripts written without spaces (Thai…), matched with ILIKE; a GIN index of
+  every pair of adjacent words (migration 0012) for quoted phrases, which finds
+  the texts holding all the phrase's pairs before ILIKE checks the phrase (so a
+  phrase matches where a word begins, as words do); and a GIN-indexed, weighted
+  tsvector of CJK bigrams for two-character CJK terms, ranked with ``ts_rank`` as
+  words are, and for longer CJK terms (all their bigrams, then a substring test).
 
 A query is a list of terms, all of which must match (AND); ``"double quotes"``
 make a phrase. Ranking: BM25 (SQLite, both tables) or ``ts_rank`` (PostgreSQL,
@@ -37,6 +39,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    and_,
     bindparam,
     func,
     literal_column,
@@ -258,17 +261,26 @@ def _ranked_rows(
     wanted = _candidates(limit, offset)
     # One round trip sets the planner settings and reads what sizes the first window:
     # under load each statement waits for a CPU again, which cost more than the SQL.
-    with _planner_settings(session, _PG_SEARCH_SETTINGS, _window_sizing(terms)) as sizing:
-        newest, sampled = sizing
+    match = _postgresql_match(terms)
+    with _planner_settings(session, _PG_SEARCH_SETTINGS, _window_sizing(match)) as sizing:
+        newest, sampled, *held = sizing
         # The first window is sized by how many of the newest rows match: each window
         # read costs an index scan of the whole term, so guessing well saves one or two.
         span = (newest or 0) if not sampled else SAMPLE * wanted * 5 // (4 * sampled)
+        # What the GIN indexes would read, in rows tested: every match of each word in
+        # the archive, whatever the window (an AND of two words in half the texts
+        # each reads both lists in full, 100,000 entries at 100,000 articles); and
+        # for two words or more, every row matching them all: the planner estimates an
+        # AND of two prefix matches at 0.04 % of rows, and then reads each matching
+        # row before it tests the window's bound rather than AND the bound's bitmap in.
+        reads = [cost * count for (_, cost), count in zip(match.index_reads, held, strict=True)]
+        if match.prefixes > 1:
+            reads.append(HEAP_ROW_COST * sampled)
+        index_cost = (newest or 0) * sum(reads) / SAMPLE
         while True:
             floor = None if newest is None or span >= newest else newest - span
-            # A term in most rows is tested on the window's rows one by one: its
-            # index lists every match in the archive (hundreds of thousands at a
-            # million articles) to give the few thousand in the window.
-            dense = floor is not None and span <= DENSE_SPAN * wanted
+            # So a term in many rows is tested on the window's rows one by one.
+            dense = floor is not None and span <= max(DENSE_SPAN * wanted, index_cost)
             statement = search_statement(
                 dialect, terms, filters, limit, offset, floor, scan_window=dense
             )
@@ -332,17 +344,22 @@ def _set_config(session: Session, settings: dict[str, str]) -> None:
 SAMPLE = 500
 DENSE_SPAN = 4
 """A window of at most this many times the candidates is read row by row (PostgreSQL)."""
+# Reading one GIN entry against testing one row of the window, measured at 100,000
+# articles: a prefix (word:*) collects the entries of every lexeme it matches into a
+# bitmap first; one lexeme's list is read in order.
+PREFIX_ENTRY_COST = 0.4
+LEXEME_ENTRY_COST = 0.15
+HEAP_ROW_COST = 1.0
 
 
-def _window_sizing(terms: list[Term]) -> list[ColumnElement[Any]]:
-    """The newest indexed article id, and how many of the newest :data:`SAMPLE`
-    index rows match (PostgreSQL).
+def _window_sizing(match: _Match) -> list[ColumnElement[Any]]:
+    """The newest indexed article id, how many of the newest :data:`SAMPLE` index
+    rows match (PostgreSQL), and how many hold each of :attr:`_Match.index_reads`.
 
     The LIMIT comes first, so the match is tested on those rows alone rather than
     through an index of every match; conditions that only an index answers
     cheaply (a phrase's word pairs) are left out of that test.
     """
-    match = _postgresql_match(terms)
     newest = (
         select(literal_column("*"))
         .select_from(table(SEARCH_TABLE))
@@ -350,9 +367,11 @@ def _window_sizing(terms: list[Term]) -> list[ColumnElement[Any]]:
         .limit(SAMPLE)
         .subquery(SEARCH_TABLE)
     )
-    sampled = select(func.count()).select_from(newest).where(*match.row_conditions)
+    counts = [func.count().filter(and_(*match.row_conditions))]
+    counts += [func.count().filter(condition) for condition, _ in match.index_reads]
+    sampled = select(*counts).select_from(newest).subquery("sampled")
     highest = select(func.max(literal_column("article_id"))).select_from(table(SEARCH_TABLE))
-    return [highest.scalar_subquery(), sampled.scalar_subquery()]
+    return [highest.scalar_subquery(), *(select(c).scalar_subquery() for c in sampled.c)]
 
 
 def _candidates(limit: int, offset: int) -> int:
@@ -528,6 +547,15 @@ class _Match:
     """Columns of the index the score reads (PostgreSQL, which ranks in an outer query)."""
     indexed_only: tuple[Any, ...] = ()
     """Conditions too costly to test row by row, answered through an index only (PostgreSQL)."""
+    index_reads: tuple[tuple[Any, float], ...] = ()
+    """Each list of matches a GIN index reads for the query, as a condition that holds
+    for the rows it lists, and what reading one entry costs against testing one row
+    (PostgreSQL): a window scan is cheaper than the index when these lists are long."""
+
+    @property
+    def prefixes(self) -> int:
+        """How many of :attr:`index_reads` are prefix matches of words."""
+        return sum(1 for _, cost in self.index_reads if cost == PREFIX_ENTRY_COST)
 
     @property
     def row_conditions(self) -> list[Any]:
@@ -607,16 +635,25 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
     conditions: list[Any] = []
     ranks: list[ColumnElement[Any]] = []
     reads: list[str] = []
+    index_reads: list[tuple[Any, float]] = []
     if words:
         # Each word a quoted lexeme with a prefix match: input is never tsquery syntax.
         tsquery = " & ".join(_lexeme(t) + ":*" for t in words)
         ranks.append(_tsvector_match("document", "tsquery", tsquery, conditions, over))
         reads.append("document")
+        index_reads += [
+            (_lexeme_match("document", f"read_w{n}", _lexeme(t) + ":*"), PREFIX_ENTRY_COST)
+            for n, t in enumerate(words)
+        ]
     if bigram:
         # A two-character CJK term is one lexeme of the bigram index: an exact match.
         tsquery = " & ".join(_lexeme(t) for t in bigram)
         ranks.append(_tsvector_match("bigrams", "bigram_query", tsquery, conditions, over))
         reads.append("bigrams")
+        index_reads += [
+            (_lexeme_match("bigrams", f"read_b{n}", _lexeme(t)), LEXEME_ENTRY_COST)
+            for n, t in enumerate(bigram)
+        ]
     indexed_only: list[Any] = []
     for n, term in enumerate(substrings):
         pattern = bindparam(f"sub_{n}", _like_pattern(term.text))
@@ -642,7 +679,12 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
         # cannot take the trigram index instead; CJK has no case, and a CJK term cannot
         # straddle the space between title and body.
         pairs = {term.text[i : i + 2] for i in range(len(term.text) - 1)}
-        tsquery = " & ".join(sorted(_lexeme(Term(p, phrase=False)) for p in pairs))
+        lexemes = sorted(_lexeme(Term(p, phrase=False)) for p in pairs)
+        tsquery = " & ".join(lexemes)
+        index_reads += [
+            (_lexeme_match("bigrams", f"read_p{n}_{i}", lexeme), LEXEME_ENTRY_COST)
+            for i, lexeme in enumerate(lexemes)
+        ]
         query = func.to_tsquery(literal_column("'simple'"), bindparam(f"pairs_{n}", tsquery))
         conditions.append(literal_column(f"{SEARCH_TABLE}.bigrams").op("@@")(query))
         needle = bindparam(f"sub_{n}", term.text)
@@ -661,7 +703,9 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
         reads += ["title", "body"]
     search = table(SEARCH_TABLE)
     key = literal_column(f"{SEARCH_TABLE}.article_id")
-    return _Match(search, key, conditions, score, tuple(reads), tuple(indexed_only))
+    return _Match(
+        search, key, conditions, score, tuple(reads), tuple(indexed_only), tuple(index_reads)
+    )
 
 
 # The very expression of ix_article_search_pairs (migration 0012), and one equal to
@@ -676,6 +720,11 @@ _UNINDEXED_CONTENT = func.concat(
 
 def _lexeme(term: Term) -> str:
     return "'" + term.text.lower().replace("'", "''") + "'"
+
+
+def _lexeme_match(column_: str, name: str, lexeme: str) -> ColumnElement[bool]:
+    query = func.to_tsquery(literal_column("'simple'"), bindparam(name, lexeme))
+    return literal_column(f"{SEARCH_TABLE}.{column_}").op("@@")(query)
 
 
 def _tsvector_match(
