@@ -13,10 +13,12 @@ triggers; CJK bigrams added by 0011) differs per dialect:
 * PostgreSQL: a stored, weighted ``tsvector`` ('simple' configuration: no stemming,
   no stop words, so it serves every language) with a GIN index, queried by word
   prefix (``bridge`` finds "bridges"); a ``pg_trgm`` GIN index for terms in
-  scripts written without spaces (Thai…) and for quoted phrases, matched with
-  ILIKE; and a GIN-indexed, weighted tsvector of CJK bigrams for two-character
-  CJK terms, ranked with ``ts_rank`` as words are, and for longer CJK terms (all
-  their bigrams, then a substring test).
+  scripts written without spaces (Thai…), matched with ILIKE; a GIN index of
+  every pair of adjacent words (migration 0012) for quoted phrases, which finds
+  the texts holding all the phrase's pairs before ILIKE checks the phrase (so a
+  phrase matches where a word begins, as words do); and a GIN-indexed, weighted
+  tsvector of CJK bigrams for two-character CJK terms, ranked with ``ts_rank`` as
+  words are, and for longer CJK terms (all their bigrams, then a substring test).
 
 A query is a list of terms, all of which must match (AND); ``"double quotes"``
 make a phrase. Ranking: BM25 (SQLite, both tables) or ``ts_rank`` (PostgreSQL,
@@ -37,6 +39,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    and_,
     bindparam,
     func,
     literal_column,
@@ -66,6 +69,9 @@ TRIGRAM_MIN = 3
 _CJK_RUN = re.compile(f"[{CJK_CHARS}]{{2,}}")
 _CJK_PAIR = re.compile(f"[{CJK_CHARS}]{{2}}")
 _CJK_TERM = re.compile(f"[{CJK_CHARS}]{{3,}}")
+# What PostgreSQL's \w matches in phrase_words (migration 0012), near enough: a
+# phrase this counts wrong is still answered right, only slower.
+_WORD = re.compile(r"\w")
 SNIPPET_CHARS = 160
 CANDIDATES = 2000
 """How many matches a query ranks at most: those of the most recently archived articles."""
@@ -137,6 +143,11 @@ class Term:
         return self.phrase or bool(_UNSEGMENTED.search(self.text)) or not self.text.isalnum()
 
     @property
+    def word_pairs(self) -> bool:
+        """True for a phrase of two or more words, which PostgreSQL finds by its word pairs."""
+        return self.phrase and sum(1 for word in self.text.split() if _WORD.search(word)) >= 2
+
+    @property
     def cjk_bigram(self) -> bool:
         """True for a two-character CJK term, which the bigram index answers exactly."""
         return _CJK_PAIR.fullmatch(self.text) is not None
@@ -163,14 +174,24 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _occurrences(expr: ColumnElement[str], term: str, name: str) -> ColumnElement[float]:
-    """How often ``term`` occurs in ``expr``, ignoring (ASCII, on SQLite) case."""
+def _occurrences(
+    expr: ColumnElement[str],
+    lowered: ColumnElement[str],
+    term: str,
+    name: str,
+    length: Any,
+) -> ColumnElement[float]:
+    """How often ``term`` occurs in ``expr`` (``lowered``: the same text lowercased),
+    ignoring (ASCII, on SQLite) case.
+
+    ``length`` is the SQL function that measures the texts: in bytes where the
+    database has it (PostgreSQL's octet_length reads a header, where length counts
+    the characters of 2,000 texts: a third of a Japanese phrase's ranking).
+    """
     needle = bindparam(name, term.lower())
     # CJK has no case: lower() of every candidate's text would be spent for nothing.
-    lowered = expr if _CJK_TERM.fullmatch(term) else func.lower(expr)
-    return (func.length(lowered) - func.length(func.replace(lowered, needle, ""))) / func.length(
-        needle
-    )
+    text_ = expr if _CJK_TERM.fullmatch(term) else lowered
+    return (length(text_) - length(func.replace(text_, needle, ""))) / length(needle)
 
 
 def search_articles(
@@ -248,18 +269,29 @@ def _ranked_rows(
     # widened until it holds enough candidates. The bitmap of the window's ids is
     # ANDed with the match's, so rows outside it are never read from the heap.
     wanted = _candidates(limit, offset)
-    with _planner_settings(session, _PG_SEARCH_SETTINGS):
-        newest = session.execute(text(f"SELECT max(article_id) FROM {SEARCH_TABLE}")).scalar()
+    # One round trip sets the planner settings and reads what sizes the first window
+    # (there were four): on a loaded machine one statement in twenty waits 3 ms or more
+    # for the server process (SELECT 1 at load 6: 0.08 ms median, 3.3 ms p95).
+    match = _postgresql_match(terms)
+    with _planner_settings(session, _PG_SEARCH_SETTINGS, _window_sizing(match)) as sizing:
+        newest, sampled, *held = sizing
         # The first window is sized by how many of the newest rows match: each window
         # read costs an index scan of the whole term, so guessing well saves one or two.
-        sampled = session.execute(_sample_statement(terms)).scalar_one()
         span = (newest or 0) if not sampled else SAMPLE * wanted * 5 // (4 * sampled)
+        # What the GIN indexes would read, in rows tested: every match of each word in
+        # the archive, whatever the window (an AND of two words in half the texts
+        # each reads both lists in full, 100,000 entries at 100,000 articles); and
+        # for two words or more, every row matching them all: the planner estimates an
+        # AND of two prefix matches at 0.04 % of rows, and then reads each matching
+        # row before it tests the window's bound rather than AND the bound's bitmap in.
+        reads = [cost * count for (_, cost), count in zip(match.index_reads, held, strict=True)]
+        if match.prefixes > 1:
+            reads.append(HEAP_ROW_COST * sampled)
+        index_cost = (newest or 0) * sum(reads) / SAMPLE
         while True:
             floor = None if newest is None or span >= newest else newest - span
-            # A term in most rows is tested on the window's rows one by one: its
-            # index lists every match in the archive (hundreds of thousands at a
-            # million articles) to give the few thousand in the window.
-            dense = floor is not None and span <= DENSE_SPAN * wanted
+            # So a term in many rows is tested on the window's rows one by one.
+            dense = floor is not None and span <= max(DENSE_SPAN * wanted, index_cost)
             statement = search_statement(
                 dialect, terms, filters, limit, offset, floor, scan_window=dense
             )
@@ -277,24 +309,41 @@ def _ranked_rows(
 # for every search. JIT compiling would cost more than the query. psycopg prepares
 # a statement run five times, and PostgreSQL may then plan it once for any
 # parameters: for any term and window, a plan that was 10× slower for some.
+# The candidates are sorted newest first with the texts a substring term is counted
+# in (2,900 Chinese texts at 100,000 articles), which 4 MB of work_mem sorted on disk.
+# A parallel worker costs a process start to read a few thousand rows, and the
+# planner went parallel for a phrase, its pairs' recheck priced as if computed.
 _PG_SEARCH_SETTINGS = {
     "enable_hashjoin": "off",
     "enable_mergejoin": "off",
     "jit": "off",
+    "max_parallel_workers_per_gather": "0",
     "plan_cache_mode": "force_custom_plan",
+    "work_mem": "32MB",
 }
 
 
 @contextmanager
-def _planner_settings(session: Session, settings: dict[str, str]) -> Iterator[None]:
-    """``settings`` for the statements inside, then the session's own again."""
+def _planner_settings(
+    session: Session, settings: dict[str, str], also: list[ColumnElement[Any]]
+) -> Iterator[tuple[Any, ...]]:
+    """``settings`` for the statements inside, then the session's own again; yields
+    the values of ``also``, computed in the same round trip."""
     names = list(settings)
-    reads = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
-    before = session.execute(
-        text(f"SELECT {reads}"), {f"n{i}": name for i, name in enumerate(names)}
-    ).one()
-    _set_config(session, settings)
-    yield
+    # The subquery runs first, so it reads the settings from before set_config.
+    reads = ", ".join(f"current_setting(:r{i}) AS s{i}" for i in range(len(names)))
+    calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
+    before_row = text(f"(SELECT {reads} OFFSET 0) AS before").bindparams(
+        **{f"r{i}": name for i, name in enumerate(names)}
+    )
+    setting = text(calls).bindparams(
+        **{f"n{i}": name for i, name in enumerate(names)},
+        **{f"v{i}": value for i, value in enumerate(settings.values())},
+    )
+    statement = select(literal_column("before.*"), setting, *also).select_from(before_row)
+    row = session.execute(statement).one()
+    before = row[: len(names)]
+    yield tuple(row[2 * len(names) :])
     # Not in a finally: after an error PostgreSQL refuses every statement until the
     # rollback, which drops settings made with is_local anyway.
     _set_config(session, dict(zip(names, before, strict=True)))
@@ -312,15 +361,24 @@ def _set_config(session: Session, settings: dict[str, str]) -> None:
 SAMPLE = 500
 DENSE_SPAN = 4
 """A window of at most this many times the candidates is read row by row (PostgreSQL)."""
+# Reading one GIN entry against testing one row of the window, measured at 100,000
+# articles: a prefix (word:*) collects the entries of every lexeme it matches into a
+# bitmap first (0.66 µs an entry, 1.6 µs an English row); one lexeme's list is read
+# in order (0.24 µs an entry, where testing a CJK row's bigrams took 4.3 µs when
+# they were in TOAST, as in archives written before migration 0012).
+PREFIX_ENTRY_COST = 0.4
+LEXEME_ENTRY_COST = 0.05
+HEAP_ROW_COST = 1.0
 
 
-def _sample_statement(terms: list[Term]) -> Select[Any]:
-    """How many of the newest :data:`SAMPLE` index rows match (PostgreSQL).
+def _window_sizing(match: _Match) -> list[ColumnElement[Any]]:
+    """The newest indexed article id, how many of the newest :data:`SAMPLE` index
+    rows match (PostgreSQL), and how many hold each of :attr:`_Match.index_reads`.
 
     The LIMIT comes first, so the match is tested on those rows alone rather than
-    through an index of every match.
+    through an index of every match; conditions that only an index answers
+    cheaply (a phrase's word pairs) are left out of that test.
     """
-    match = _postgresql_match(terms)
     newest = (
         select(literal_column("*"))
         .select_from(table(SEARCH_TABLE))
@@ -328,7 +386,11 @@ def _sample_statement(terms: list[Term]) -> Select[Any]:
         .limit(SAMPLE)
         .subquery(SEARCH_TABLE)
     )
-    return select(func.count()).select_from(newest).where(*match.conditions)
+    counts = [func.count().filter(and_(*match.row_conditions))]
+    counts += [func.count().filter(condition) for condition, _ in match.index_reads]
+    sampled = select(*counts).select_from(newest).subquery("sampled")
+    highest = select(func.max(literal_column("article_id"))).select_from(table(SEARCH_TABLE))
+    return [highest.scalar_subquery(), *(select(c).scalar_subquery() for c in sampled.c)]
 
 
 def _candidates(limit: int, offset: int) -> int:
@@ -365,7 +427,7 @@ def search_statement(
         match = _postgresql_match(terms)
         # ts_rank on the candidates only: below the LIMIT PostgreSQL would rank every
         # match in the window before keeping the newest.
-        carried = [literal_column(f"{SEARCH_TABLE}.{name}").label(name) for name in match.reads]
+        carried = [expr.label(name) for name, expr in match.reads]
         score = _postgresql_match(terms, over="candidates").score
     else:
         raise NotImplementedError(f"no full-text search for the {dialect} dialect")
@@ -373,7 +435,8 @@ def search_statement(
     filters = filters or []
     window = [match.key > floor] if floor is not None else []
     source = match.source
-    if scan_window and floor is not None:
+    # Row by row, a phrase's pairs would be computed from each text in the window.
+    if scan_window and floor is not None and not match.indexed_only:
         # OFFSET 0: PostgreSQL neither flattens this nor pushes the match into it, so
         # the window's rows are read by primary key and the match tested on each.
         newest_rows = select(literal_column("*")).select_from(match.source).where(*window)
@@ -499,8 +562,25 @@ class _Match:
     key: ColumnElement[Any]
     conditions: list[Any]
     score: ColumnElement[Any]
-    reads: tuple[str, ...] = ()
-    """Columns of the index the score reads (PostgreSQL, which ranks in an outer query)."""
+    reads: tuple[tuple[str, ColumnElement[Any]], ...] = ()
+    """What the score reads of each candidate, by name (PostgreSQL, which ranks in an
+    outer query)."""
+    indexed_only: tuple[Any, ...] = ()
+    """Conditions too costly to test row by row, answered through an index only (PostgreSQL)."""
+    index_reads: tuple[tuple[Any, float], ...] = ()
+    """Each list of matches a GIN index reads for the query, as a condition that holds
+    for the rows it lists, and what reading one entry costs against testing one row
+    (PostgreSQL): a window scan is cheaper than the index when these lists are long."""
+
+    @property
+    def prefixes(self) -> int:
+        """How many of :attr:`index_reads` are prefix matches of words."""
+        return sum(1 for _, cost in self.index_reads if cost == PREFIX_ENTRY_COST)
+
+    @property
+    def row_conditions(self) -> list[Any]:
+        """The conditions worth testing on each of a few rows: all but :attr:`indexed_only`."""
+        return [c for c in self.conditions if not any(c is i for i in self.indexed_only)]
 
 
 def _fts5_string(terms: list[Term]) -> str:
@@ -554,12 +634,20 @@ def _sqlite_match(terms: list[Term]) -> _Match:
     return _Match(source, literal_column(f"{first}.rowid"), conditions, score)
 
 
-def _occurrence_score(title: Any, body: Any, terms: list[Term]) -> ColumnElement[Any]:
+def _occurrence_score(
+    title: Any,
+    body: Any,
+    terms: list[Term],
+    length: Any = func.length,
+    lowered: tuple[Any, Any] | None = None,
+) -> ColumnElement[Any]:
+    """3 × a term's occurrences in ``title`` plus those in ``body``, summed over ``terms``;
+    ``lowered`` are the texts lowercased, if computed already."""
+    title_lower, body_lower = lowered or (func.lower(title), func.lower(body))
     score: ColumnElement[Any] | None = None
     for n, term in enumerate(terms):
-        part = 3 * _occurrences(title, term.text, f"occ_t{n}") + _occurrences(
-            body, term.text, f"occ_b{n}"
-        )
+        part = 3 * _occurrences(title, title_lower, term.text, f"occ_t{n}", length)
+        part = part + _occurrences(body, body_lower, term.text, f"occ_b{n}", length)
         score = part if score is None else score + part
     assert score is not None
     return score
@@ -574,20 +662,43 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
     content = literal_column(f"({SEARCH_TABLE}.title || ' ' || {SEARCH_TABLE}.body)")
     conditions: list[Any] = []
     ranks: list[ColumnElement[Any]] = []
-    reads: list[str] = []
+    reads: list[tuple[str, ColumnElement[Any]]] = []
+    index_reads: list[tuple[Any, float]] = []
     if words:
         # Each word a quoted lexeme with a prefix match: input is never tsquery syntax.
         tsquery = " & ".join(_lexeme(t) + ":*" for t in words)
         ranks.append(_tsvector_match("document", "tsquery", tsquery, conditions, over))
-        reads.append("document")
+        reads.append(_index_column("document"))
+        index_reads += [
+            (_lexeme_match("document", f"read_w{n}", _lexeme(t) + ":*"), PREFIX_ENTRY_COST)
+            for n, t in enumerate(words)
+        ]
     if bigram:
         # A two-character CJK term is one lexeme of the bigram index: an exact match.
         tsquery = " & ".join(_lexeme(t) for t in bigram)
         ranks.append(_tsvector_match("bigrams", "bigram_query", tsquery, conditions, over))
-        reads.append("bigrams")
+        reads.append(_index_column("bigrams"))
+        index_reads += [
+            (_lexeme_match("bigrams", f"read_b{n}", _lexeme(t)), LEXEME_ENTRY_COST)
+            for n, t in enumerate(bigram)
+        ]
+    indexed_only: list[Any] = []
     for n, term in enumerate(substrings):
+        pattern = bindparam(f"sub_{n}", _like_pattern(term.text))
+        if term.word_pairs:
+            # The pairs index of migration 0012 finds the texts holding each pair of the
+            # phrase's adjacent words; ILIKE then checks the phrase itself, over an
+            # expression equal to the trigram index's but not it, so the planner does
+            # not AND in that index's thousands of texts that share the trigrams.
+            # phrase_pairs is NULL when the database sees fewer than two words.
+            pairs = func.phrase_pairs(bindparam(f"phrase_{n}", term.text))
+            condition = or_(_WORD_PAIRS.op("@@")(pairs), pairs.is_(None))
+            conditions.append(condition)
+            indexed_only.append(condition)
+            conditions.append(_UNINDEXED_CONTENT.ilike(pattern))
+            continue
         if not _CJK_TERM.fullmatch(term.text):
-            conditions.append(content.ilike(bindparam(f"sub_{n}", _like_pattern(term.text))))
+            conditions.append(content.ilike(pattern))
             continue
         # A CJK term's text holds each of its bigrams: the bigram index finds the texts
         # holding all of them (nearly only the term's), where the trigram index left
@@ -596,7 +707,12 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
         # cannot take the trigram index instead; CJK has no case, and a CJK term cannot
         # straddle the space between title and body.
         pairs = {term.text[i : i + 2] for i in range(len(term.text) - 1)}
-        tsquery = " & ".join(sorted(_lexeme(Term(p, phrase=False)) for p in pairs))
+        lexemes = sorted(_lexeme(Term(p, phrase=False)) for p in pairs)
+        tsquery = " & ".join(lexemes)
+        index_reads += [
+            (_lexeme_match("bigrams", f"read_p{n}_{i}", lexeme), LEXEME_ENTRY_COST)
+            for i, lexeme in enumerate(lexemes)
+        ]
         query = func.to_tsquery(literal_column("'simple'"), bindparam(f"pairs_{n}", tsquery))
         conditions.append(literal_column(f"{SEARCH_TABLE}.bigrams").op("@@")(query))
         needle = bindparam(f"sub_{n}", term.text)
@@ -611,15 +727,42 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
     else:
         title = literal_column(f"{over}.title")
         body = literal_column(f"{over}.body")
-        score = _occurrence_score(title, body, substrings)
-        reads += ["title", "body"]
+        reads += [_index_column("title"), _index_column("body")]
+        lowered = None
+        if not all(_CJK_TERM.fullmatch(t.text) for t in substrings):
+            # Lowercased once per candidate: the count reads each text twice, and
+            # lower() of 2,000 English texts costs more than the rest of the count.
+            lowered = literal_column(f"{over}.title_lower"), literal_column(f"{over}.body_lower")
+            reads += [(f"{name}_lower", func.lower(expr)) for name, expr in reads[-2:]]
+        score = _occurrence_score(title, body, substrings, func.octet_length, lowered)
     search = table(SEARCH_TABLE)
     key = literal_column(f"{SEARCH_TABLE}.article_id")
-    return _Match(search, key, conditions, score, tuple(reads))
+    return _Match(
+        search, key, conditions, score, tuple(reads), tuple(indexed_only), tuple(index_reads)
+    )
+
+
+# The very expression of ix_article_search_pairs (migration 0012), and one equal to
+# ix_article_search_trigram's that no index has.
+_WORD_PAIRS = func.word_pairs(
+    literal_column(f"({SEARCH_TABLE}.title || ' ' || {SEARCH_TABLE}.body)")
+)
+_UNINDEXED_CONTENT = func.concat(
+    literal_column(f"{SEARCH_TABLE}.title"), " ", literal_column(f"{SEARCH_TABLE}.body")
+)
+
+
+def _index_column(name: str) -> tuple[str, ColumnElement[Any]]:
+    return name, literal_column(f"{SEARCH_TABLE}.{name}")
 
 
 def _lexeme(term: Term) -> str:
     return "'" + term.text.lower().replace("'", "''") + "'"
+
+
+def _lexeme_match(column_: str, name: str, lexeme: str) -> ColumnElement[bool]:
+    query = func.to_tsquery(literal_column("'simple'"), bindparam(name, lexeme))
+    return literal_column(f"{SEARCH_TABLE}.{column_}").op("@@")(query)
 
 
 def _tsvector_match(

@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
-from newsarchive.storage import read_session, save_article, write_session
+from newsarchive.storage import create_archive_engine, read_session, save_article, write_session
 from newsarchive.storage import search as search_module
 from newsarchive.storage.models import Article
 from newsarchive.storage.search import parse_query, search_articles, snippet
@@ -137,3 +137,20 @@ def test_search_command(database_url, engine, corpus) -> None:
     assert "[bridge]" in table.stdout
     empty = run_cli("search", "  ", env=env)
     assert empty.returncode == 2
+
+
+def test_a_search_leaves_the_sessions_planner_settings_as_they_were(pg_url, migrate) -> None:
+    # PostgreSQL only: a search sets planner settings for its own statements (storage/search.py).
+    migrate(pg_url)
+    engine = create_archive_engine(pg_url)
+    build_corpus(engine)
+    with read_session(engine) as session:
+        session.execute(text("SET LOCAL work_mem = '7MB'"))
+        assert [hit.title for hit in search_articles(session, '"pier stays open"')] == [
+            "Council approves seawall plan for the Esplanade"
+        ]
+        settings = session.execute(
+            text("SELECT current_setting('work_mem'), current_setting('enable_hashjoin')")
+        ).one()
+    engine.dispose()
+    assert tuple(settings) == ("7MB", "on")
