@@ -7,7 +7,8 @@ Serves N generated article pages (~60 KB each, mostly page furniture) on
   * download:    a Scrapy spider that only downloads (the stage table's download row).
 Both discover the pages from the same sitemap with the same concurrency. Prints
 pages/s, the ratio, CPU ms per page of each crawl (its extraction processes
-included) and the crawl's peak RSS summed over its process tree. ``--pages
+included) and the crawl's peak RSS summed over its process tree (and its PSS, and the
+largest process of each kind: crawl, extraction, resource tracker). ``--pages
 2000,20000`` repeats that for each size, to show whether memory stays flat.
 
 Then the stage table: CPU milliseconds per page of each step newsarchive takes
@@ -16,7 +17,11 @@ one by one in this process over a sample of the same pages, next to what the
 bare spider does for the same stage. Absolute numbers wobble on a shared
 machine; the ratios are the result.
 
-    python bench/crawl_throughput.py [--pages 2000] [--repeat 1] [--sample 200]
+    python bench/crawl_throughput.py [--pages 2000] [--repeat 1] [--sample 200] [--no-stages]
+        [--compare /path/to/other-venv/bin/newsarchive]
+
+``--compare`` crawls the same pages, in turn in the same run, with another install
+(say main's, in a venv of its own): old and new code side by side, on the same load.
 """
 
 from __future__ import annotations
@@ -124,6 +129,9 @@ class Run:
     """Highest sum of RSS over the child and its descendants, sampled every 0.2 s."""
     peak_by_kind: dict[str, float] = field(default_factory=dict)
     """Highest RSS, in MiB, of any one process of each kind (see ``_kind``)."""
+    peak_pss_mib: float = 0.0
+    """Highest sum of PSS over the tree: RSS counts a page shared by several processes
+    (libpython, lxml, numpy) in each of them, PSS shares it out among them."""
 
 
 def _kind(cmdline: bytes, root: bool) -> str:
@@ -138,9 +146,19 @@ def _kind(cmdline: bytes, root: bool) -> str:
     return "other"
 
 
-def _tree_rss_kib(root: int) -> tuple[int, dict[str, int]]:
-    """RSS of ``root`` and its descendants (from /proc), in KiB, and the largest one of
-    each kind of process."""
+def _pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_rss_kib(root: int) -> tuple[int, dict[str, int], int]:
+    """RSS of ``root`` and its descendants (from /proc), in KiB, the largest one of each
+    kind of process, and the tree's PSS."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -169,22 +187,22 @@ def _tree_rss_kib(root: int) -> tuple[int, dict[str, int]]:
             continue
         kind = _kind(cmdline, pid == root)
         by_kind[kind] = max(by_kind.get(kind, 0), rss.get(pid, 0))
-    return sum(rss.get(pid, 0) for pid in tree), by_kind
+    return sum(rss.get(pid, 0) for pid in tree), by_kind, sum(_pss_kib(pid) for pid in tree)
 
 
 def run_child(argv: list[str]) -> Run:
     """Run a child process to its end, sampling its process tree's memory."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
+    peak = peak_pss = 0
     peaks: dict[str, int] = {}
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while not done.wait(0.2):
-            total, by_kind = _tree_rss_kib(proc.pid)
-            peak = max(peak, total)
+            total, by_kind, pss = _tree_rss_kib(proc.pid)
+            peak, peak_pss = max(peak, total), max(peak_pss, pss)
             for kind, kib in by_kind.items():
                 peaks[kind] = max(peaks.get(kind, 0), kib)
 
@@ -204,6 +222,7 @@ def run_child(argv: list[str]) -> Run:
         usage.ru_utime + usage.ru_stime,
         peak / 1024,
         {kind: kib / 1024 for kind, kib in sorted(peaks.items())},
+        peak_pss / 1024,
     )
 
 
@@ -395,14 +414,15 @@ def main() -> None:
     for pages, runs in report.items():
         print(f"\n{pages} pages")
         print(
-            f"{'crawler':<26} {'pages/s':>9} {'CPU ms/page':>12} {'peak RSS MiB':>13}  "
-            "largest process of each kind, MiB"
+            f"{'crawler':<26} {'pages/s':>9} {'CPU ms/page':>12} {'peak RSS MiB':>13} "
+            f"{'(PSS)':>6}  largest process of each kind, RSS MiB"
         )
         for name, run in runs.items():
             kinds = ", ".join(f"{kind} {mib:.0f}" for kind, mib in run.peak_by_kind.items())
             print(
                 f"{label.get(name, name):<26} {pages / run.seconds:>9.1f} "
-                f"{run.cpu_seconds * 1000 / pages:>12.1f} {run.peak_rss_mib:>13.0f}  {kinds}"
+                f"{run.cpu_seconds * 1000 / pages:>12.1f} {run.peak_rss_mib:>13.0f} "
+                f"{run.peak_pss_mib:>6.0f}  {kinds}"
             )
         for name in crawlers:
             ratio = runs["bare"].seconds / runs[name].seconds
