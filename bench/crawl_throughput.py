@@ -7,7 +7,8 @@ Serves N generated article pages (~60 KB each, mostly page furniture) on
   * download:    a Scrapy spider that only downloads (the stage table's download row).
 Both discover the pages from the same sitemap with the same concurrency. Prints
 pages/s, the ratio, CPU ms per page of each crawl (its extraction processes
-included) and the crawl's peak RSS summed over its process tree. ``--pages
+included) and the crawl's peak RSS summed over its process tree (and its PSS, and the
+largest process of each kind: crawl, extraction, resource tracker). ``--pages
 2000,20000`` repeats that for each size, to show whether memory stays flat.
 
 Then the stage table: CPU milliseconds per page of each step newsarchive takes
@@ -16,7 +17,11 @@ one by one in this process over a sample of the same pages, next to what the
 bare spider does for the same stage. Absolute numbers wobble on a shared
 machine; the ratios are the result.
 
-    python bench/crawl_throughput.py [--pages 2000] [--repeat 1] [--sample 200]
+    python bench/crawl_throughput.py [--pages 2000] [--repeat 1] [--sample 200] [--no-stages]
+        [--compare /path/to/other-venv/bin/newsarchive]
+
+``--compare`` crawls the same pages, in turn in the same run, with another install
+(say main's, in a venv of its own): old and new code side by side, on the same load.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -122,10 +127,38 @@ class Run:
     """The child's CPU time and that of every process it started and waited for."""
     peak_rss_mib: float
     """Highest sum of RSS over the child and its descendants, sampled every 0.2 s."""
+    peak_by_kind: dict[str, float] = field(default_factory=dict)
+    """Highest RSS, in MiB, of any one process of each kind (see ``_kind``)."""
+    peak_pss_mib: float = 0.0
+    """Highest sum of PSS over the tree: RSS counts a page shared by several processes
+    (libpython, lxml, numpy) in each of them, PSS shares it out among them."""
 
 
-def _tree_rss_kib(root: int) -> int:
-    """RSS of ``root`` and its descendants (from /proc), in KiB."""
+def _kind(cmdline: bytes, root: bool) -> str:
+    """What a process of a crawl's tree is: the crawl itself, an extraction process, or
+    multiprocessing's resource tracker."""
+    if root:
+        return "crawl"
+    if b"resource_tracker" in cmdline:
+        return "resource tracker"
+    if b"multiprocessing" in cmdline:
+        return "extraction"
+    return "other"
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_rss_kib(root: int) -> tuple[int, dict[str, int], int]:
+    """RSS of ``root`` and its descendants (from /proc), in KiB, the largest one of each
+    kind of process, and the tree's PSS."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -146,20 +179,32 @@ def _tree_rss_kib(root: int) -> int:
         children = [pid for pid, ppid in parents.items() if ppid == parent]
         tree.update(children)
         frontier.extend(children)
-    return sum(rss.get(pid, 0) for pid in tree)
+    by_kind: dict[str, int] = {}
+    for pid in tree:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        kind = _kind(cmdline, pid == root)
+        by_kind[kind] = max(by_kind.get(kind, 0), rss.get(pid, 0))
+    return sum(rss.get(pid, 0) for pid in tree), by_kind, sum(_pss_kib(pid) for pid in tree)
 
 
 def run_child(argv: list[str]) -> Run:
     """Run a child process to its end, sampling its process tree's memory."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
+    peak = peak_pss = 0
+    peaks: dict[str, int] = {}
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while not done.wait(0.2):
-            peak = max(peak, _tree_rss_kib(proc.pid))
+            total, by_kind, pss = _tree_rss_kib(proc.pid)
+            peak, peak_pss = max(peak, total), max(peak_pss, pss)
+            for kind, kib in by_kind.items():
+                peaks[kind] = max(peaks.get(kind, 0), kib)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -172,7 +217,13 @@ def run_child(argv: list[str]) -> Run:
         raise SystemExit(f"{argv[:3]} failed:\n{proc.stderr.read().decode()[-3000:]}")
     # wait4 counts the child and its waited-for descendants (extraction processes).
     peak = max(peak, usage.ru_maxrss)
-    return Run(elapsed, usage.ru_utime + usage.ru_stime, peak / 1024)
+    return Run(
+        elapsed,
+        usage.ru_utime + usage.ru_stime,
+        peak / 1024,
+        {kind: kib / 1024 for kind, kib in sorted(peaks.items())},
+        peak_pss / 1024,
+    )
 
 
 def bare_spider(sitemap_url: str, extract: bool = True) -> None:
@@ -285,6 +336,22 @@ def stage_table(root: Path, sample: int) -> list[tuple[str, float | None, float 
     return rows
 
 
+def _crawl_config(tmp: Path, name: str, sitemap: str) -> Path:
+    """A config crawling the bench site into a fresh SQLite file and WARC folder."""
+    config = tmp / f"{name}.toml"
+    scrapy_table = "\n".join(f"{k} = {v!r}".replace("False", "false") for k, v in SETTINGS.items())
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp / name}.db"\n\n'
+        f'[archive]\nwarc_dir = "{tmp / f"warc-{name}"}"\n\n'
+        # The bench site is on loopback, which a crawl refuses unless allowed.
+        '[crawl]\nallow_private_networks = ["127.0.0.1/32"]\n\n'
+        f"[scrapy]\n{scrapy_table}\n\n"
+        f'[[sources]]\nname = "bench"\nsitemaps = ["{sitemap}"]\n',
+        encoding="utf-8",
+    )
+    return config
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -292,6 +359,15 @@ def main() -> None:
     parser.add_argument("--pages", default="2000", help="sizes, comma-separated: 2000,20000")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--sample", type=int, default=200, help="pages for the stage table")
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="NEWSARCHIVE",
+        help="another install's newsarchive command (e.g. main's, in a venv of its own), "
+        "crawled in turn with this one's on the same pages: old and new code side by side",
+    )
+    parser.add_argument("--no-stages", action="store_true", help="skip the stage table")
     parser.add_argument("--bare-child", help=argparse.SUPPRESS)
     parser.add_argument("--download-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -302,7 +378,10 @@ def main() -> None:
         bare_spider(args.download_child, extract=False)
         return
 
-    newsarchive = str(Path(sys.executable).with_name("newsarchive"))
+    crawlers = {"newsarchive": str(Path(sys.executable).with_name("newsarchive"))}
+    for n, command in enumerate(args.compare, 1):
+        crawlers[f"compare {n}"] = command
+        print(f"compare {n}: {command}")
     sizes = [int(n) for n in args.pages.split(",")]
     report: dict[int, dict[str, Run]] = {}
     stages: list[tuple[str, float | None, float | None]] = []
@@ -315,52 +394,48 @@ def main() -> None:
             base = f"http://127.0.0.1:{server.server_address[1]}"
             sitemap = f"{base}/sitemap.xml"
             print(f"{pages} pages, {size:.0f} KB each on average, served at {base}", flush=True)
-            runs: dict[str, list[Run]] = {"download only": [], "bare": [], "newsarchive": []}
+            runs: dict[str, list[Run]] = {"download only": [], "bare": []}
+            runs.update({name: [] for name in crawlers})
             for n in range(args.repeat):
-                db = Path(tmp) / f"bench-{n}.db"
-                config = Path(tmp) / f"bench-{n}.toml"
-                scrapy_table = "\n".join(
-                    f"{k} = {v!r}".replace("False", "false") for k, v in SETTINGS.items()
-                )
-                config.write_text(
-                    f'[database]\nurl = "sqlite:///{db}"\n\n'
-                    f'[archive]\nwarc_dir = "{Path(tmp) / f"warc-{n}"}"\n\n'
-                    # The bench site is on loopback, which a crawl refuses unless allowed.
-                    '[crawl]\nallow_private_networks = ["127.0.0.1/32"]\n\n'
-                    f"[scrapy]\n{scrapy_table}\n\n"
-                    f'[[sources]]\nname = "bench"\nsitemaps = ["{sitemap}"]\n',
-                    encoding="utf-8",
-                )
-                if pages == sizes[0]:
+                if pages == sizes[0] and not args.no_stages:
                     runs["download only"].append(
                         run_child([sys.executable, __file__, "--download-child", sitemap])
                     )
                 runs["bare"].append(run_child([sys.executable, __file__, "--bare-child", sitemap]))
-                runs["newsarchive"].append(
-                    run_child([newsarchive, "--config", str(config), "crawl"])
-                )
+                for name, command in crawlers.items():
+                    config = _crawl_config(Path(tmp), f"{name.replace(' ', '-')}-{n}", sitemap)
+                    runs[name].append(run_child([command, "--config", str(config), "crawl"]))
             server.shutdown()
             report[pages] = {name: min(r, key=lambda x: x.seconds) for name, r in runs.items() if r}
-            if pages == sizes[0]:
+            if pages == sizes[0] and not args.no_stages:
                 stages = stage_table(root, min(args.sample, pages))
 
+    label = {"bare": "bare scrapy+trafilatura", "download only": "bare scrapy, download only"}
     for pages, runs in report.items():
         print(f"\n{pages} pages")
-        print(f"{'crawler':<26} {'pages/s':>9} {'CPU ms/page':>12} {'peak RSS MiB':>13}")
-        for name, run in runs.items():
-            label = {"bare": "bare scrapy+trafilatura", "newsarchive": "newsarchive crawl"}
-            print(
-                f"{label.get(name, 'bare scrapy, download only'):<26} {pages / run.seconds:>9.1f} "
-                f"{run.cpu_seconds * 1000 / pages:>12.1f} {run.peak_rss_mib:>13.0f}"
-            )
-        ratio = runs["bare"].seconds / runs["newsarchive"].seconds
-        print(f"newsarchive / bare throughput ratio: {ratio:.2f}")
-    if len(report) > 1:
-        first, last = report[sizes[0]]["newsarchive"], report[sizes[-1]]["newsarchive"]
         print(
-            f"\nnewsarchive peak RSS at {sizes[-1]} / at {sizes[0]} pages: "
-            f"{last.peak_rss_mib / first.peak_rss_mib:.2f}"
+            f"{'crawler':<26} {'pages/s':>9} {'CPU ms/page':>12} {'peak RSS MiB':>13} "
+            f"{'(PSS)':>6}  largest process of each kind, RSS MiB"
         )
+        for name, run in runs.items():
+            kinds = ", ".join(f"{kind} {mib:.0f}" for kind, mib in run.peak_by_kind.items())
+            print(
+                f"{label.get(name, name):<26} {pages / run.seconds:>9.1f} "
+                f"{run.cpu_seconds * 1000 / pages:>12.1f} {run.peak_rss_mib:>13.0f} "
+                f"{run.peak_pss_mib:>6.0f}  {kinds}"
+            )
+        for name in crawlers:
+            ratio = runs["bare"].seconds / runs[name].seconds
+            print(f"{name} / bare throughput ratio: {ratio:.2f}")
+    if len(report) > 1:
+        for name in crawlers:
+            first, last = report[sizes[0]][name], report[sizes[-1]][name]
+            print(
+                f"\n{name} peak RSS at {sizes[-1]} / at {sizes[0]} pages: "
+                f"{last.peak_rss_mib / first.peak_rss_mib:.2f}"
+            )
+    if args.no_stages:
+        return
 
     download = report[sizes[0]]["download only"]
     download_ms = download.cpu_seconds * 1000 / sizes[0]

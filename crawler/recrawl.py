@@ -31,7 +31,7 @@ from newsarchive.storage.fetches import KnownArticle
 from newsarchive.storage.models import utcnow
 
 from .context import CrawlContext, crawl_context, crawl_store
-from .urls import canonical_url
+from .urls import canonical_url, url_key
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +85,11 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
         self.policy = RecrawlPolicy(context.recrawl_rules)
         self.known: dict[str, _Known] = {}
         self.now = utcnow()
-        self.skipped: set[str] = set()
-        self.looked_up: set[str] = set()
-        """Canonical URLs asked about already, found or not."""
+        self.skipped: set[int] = set()
+        """The known articles counted as skipped, by :func:`.urls.url_key` of their URL."""
+        self.looked_up: set[int] = set()
+        """Canonical URLs asked about already, found or not, as :func:`.urls.url_key`
+        (one for every URL the crawl lists)."""
         self.lookup_failed = False
 
     @classmethod
@@ -151,12 +153,12 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
         if not (request.meta.get("listed") or request.meta.get("follow")):
             return False
         url = canonical_url(request.url)
-        return url not in self.known and url not in self.looked_up
+        return url not in self.known and url_key(url) not in self.looked_up
 
     async def _looked_up(self, requests: list[Request], response: Response) -> list[Request]:
         """``requests`` once the archive said which of them other sources stored."""
-        urls = {canonical_url(r.url) for r in requests} - self.looked_up
-        self.looked_up.update(urls)
+        urls = {url for r in requests if url_key(url := canonical_url(r.url)) not in self.looked_up}
+        self.looked_up.update(url_key(url) for url in urls)
         if urls and not self.lookup_failed:
             try:
                 found = await asyncio.to_thread(self.store.known_by_url, self.source, urls)
@@ -179,8 +181,8 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
         known = self.known.get(canonical_url(request.url))
         if known is None or self._due(known):
             return request
-        if known.url not in self.skipped:
-            self.skipped.add(known.url)
+        if (key := url_key(known.url)) not in self.skipped:
+            self.skipped.add(key)
             self.crawler.stats.inc_value("newsarchive/skipped")
         logger.debug("known article not due, not fetched: %s", request.url)
         return None

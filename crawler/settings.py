@@ -76,6 +76,9 @@ DEFAULTS: dict[str, object] = {
     # reactor thread about a seventh of its time. Requests a sitemap yields are
     # only queued, so a few workers keep up with them.
     "CONCURRENT_ITEMS": 4,
+    # Requests waiting for their download, serialised: a sitemap's 50,000 URLs are
+    # all scheduled at once, and as objects they made memory grow with it.
+    "SCHEDULER_MEMORY_QUEUE": "newsarchive.crawler.queues.CompactLifoMemoryQueue",
     "DOWNLOAD_MAXSIZE": 10 * 1024 * 1024,
     "DOWNLOAD_WARNSIZE": 5 * 1024 * 1024,
     "DOWNLOAD_TIMEOUT": 30,

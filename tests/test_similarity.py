@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import random
+import subprocess
+import sys
+
 import pytest
 
 from newsarchive.similarity import (
@@ -71,6 +76,37 @@ def test_signatures_are_stable_and_short_texts_get_none() -> None:
     sig = signature(EN)
     assert sig is not None and len(sig) == 512 and signature(EN) == sig
     assert signature("Breaking news.") is None
+
+
+def test_signatures_are_the_stored_format() -> None:
+    # The SHA-256 of signatures the archive stored before MinHash was computed
+    # here rather than by datasketch: a change to either would split every
+    # story from its stored copies.
+    assert hashlib.sha256(signature(EN) or b"").hexdigest() == (
+        "125a53d868cbeb1e2068df8197c3e9296ff49aeeec9834317a006a6778274170"
+    )
+    assert hashlib.sha256(signature(ZH) or b"").hexdigest() == (
+        "0d7e187c1d0bb3b0c019a40dec1491642f677fede0f94ec9e39a7ecbdd3f3d66"
+    )
+
+
+def test_signatures_are_datasketchs_minhash_byte_for_byte() -> None:
+    datasketch = pytest.importorskip("datasketch")
+    rng = random.Random(7)
+    words = [*EN.split(), *ZH, *JA, "Ünïcödé", "naïve", "😀", "ﬁ"]
+    texts = [" ".join(rng.choices(words, k=rng.randint(10, 2000))) for _ in range(20)]
+    for text in [EN, ZH, JA, *texts]:
+        minhash = datasketch.MinHash(num_perm=128, seed=1, scheme="affine32")
+        minhash.update_batch([s.encode("utf-8") for s in shingles(text)])
+        assert signature(text) == minhash.hashvalues.astype("<u4").tobytes()
+
+
+def test_signing_imports_no_scipy() -> None:
+    # scipy (through datasketch's LSH) was about 50 MiB of every extraction process.
+    code = f"import sys; from newsarchive.similarity import signature; signature({EN!r}); "
+    code += "print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_band_keys_are_signed_64_bit_and_distinct_per_band() -> None:

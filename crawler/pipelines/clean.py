@@ -15,6 +15,7 @@ from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+import numpy as np
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -27,7 +28,7 @@ from ..items import ArticleItem
 from ..pages import NotAStory, StoryIdentity, for_extraction, prepare_story
 from ..processes import extraction_pool
 from ..settings import setting_bool, setting_int
-from ..urls import canonical_url, story_url
+from ..urls import canonical_url, story_url, url_key
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ class TemplateLearner:
     """Counts, per block hash, the distinct stories of one source it appeared on.
 
     ``counts`` is what extraction strips with (stored knowledge plus this
-    crawl's); ``pending`` holds the increments not yet written.  A story is
+    crawl's; blocks seen on a single story so far move to ``once`` when they are
+    written); ``pending`` holds the increments not yet written.  A story is
     counted once: URLs the archive already holds for the source (re-fetches of
     known stories) and URLs counted earlier in this crawl are skipped, or a
     story fetched five times would make its own paragraphs "template".
@@ -49,7 +51,12 @@ class TemplateLearner:
         min_pages: int = TEMPLATE_MIN_PAGES,
     ) -> None:
         self.counts: dict[int, int] = counts if counts is not None else {}
-        self.seen_urls: set[str] = known_urls if known_urls is not None else set()
+        # As url_key: one per story the source stored, and strings took more memory.
+        self.seen_urls: set[int] = {url_key(url) for url in known_urls or ()}
+        self.once = np.empty(0, dtype=np.int64)
+        """Sorted: blocks seen on one story of this crawl so far, moved out of ``counts``
+        at each :meth:`take_pending`. They are nearly all story text and nearly all
+        the blocks, and take 8 bytes each here against about 100 in a dict."""
         self.pending: Counter[int] = Counter()
         self.pending_pages = 0
         self.min_pages = min_pages
@@ -59,11 +66,12 @@ class TemplateLearner:
 
     def observe(self, urls: list[str], blocks: frozenset[int]) -> bool:
         """Count ``blocks`` for a story known by ``urls``; False if it was counted before."""
-        if not blocks or any(u in self.seen_urls for u in urls):
+        keys = [url_key(url) for url in urls]
+        if not blocks or any(key in self.seen_urls for key in keys):
             return False
-        self.seen_urls.update(urls)
+        self.seen_urls.update(keys)
         for block in blocks:
-            count = self.counts[block] = self.counts.get(block, 0) + 1
+            count = self.counts[block] = self._count(block) + 1
             if count >= self.min_pages:
                 self.template[block] = count
         self.pending.update(blocks)
@@ -73,7 +81,19 @@ class TemplateLearner:
     def take_pending(self) -> dict[int, int]:
         """The increments since the last call, handed over for writing."""
         pending, self.pending, self.pending_pages = dict(self.pending), Counter(), 0
+        once = [block for block, n in self.counts.items() if n == 1]
+        if once:
+            self.once = np.union1d(self.once, np.array(once, dtype=np.int64))
+            self.counts = {block: n for block, n in self.counts.items() if n > 1}
         return pending
+
+    def _count(self, block: int) -> int:
+        """Distinct stories ``block`` was counted on so far."""
+        count = self.counts.get(block)
+        if count is not None:
+            return count
+        i = int(np.searchsorted(self.once, block))
+        return int(i < len(self.once) and self.once[i] == block)
 
 
 class CleanPipeline:

@@ -11,6 +11,7 @@ from scrapy.exceptions import DropItem
 
 from ..items import ArticleItem
 from ..pages import identify
+from ..urls import url_key
 
 
 class DedupePipeline:
@@ -18,7 +19,8 @@ class DedupePipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
-        self.seen: set[str] = set()
+        self.seen: set[int] = set()
+        """The canonical URLs of this crawl's stories, as :func:`.urls.url_key`."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
@@ -28,13 +30,14 @@ class DedupePipeline:
         assert item.extraction is not None, "CleanPipeline must run before DedupePipeline"
         # CleanPipeline computes it with the extraction, in an extraction process.
         identity = item.identity or identify(item.page, item.extraction)
-        if identity.canonical_url in self.seen:
+        key = url_key(identity.canonical_url)
+        if key in self.seen:
             self.stats.inc_value("newsarchive/duplicates")
             raise DropItem(
                 f"[{item.page.source}] {item.page.url} is {identity.canonical_url}, "
                 "already seen in this crawl",
                 log_level="INFO",
             )
-        self.seen.add(identity.canonical_url)
+        self.seen.add(key)
         item.identity = identity
         return item

@@ -11,9 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
@@ -35,6 +34,7 @@ MIN_SHINGLES = 8
 """Texts with fewer shingles get no signature: two short briefs look alike by accident."""
 SEED = 1
 SCHEME = "affine32"
+"""datasketch's name for the permutations :func:`signature` applies (see ``_permutations``)."""
 SIGNATURE_BYTES = NUM_PERM * 4
 
 # Han and kana, the scripts written without spaces between words: part of the
@@ -69,15 +69,40 @@ def shingles(text: str, size: int = SHINGLE_SIZE) -> set[str]:
     return {" ".join(toks[i : i + size]) for i in range(len(toks) - size + 1)}
 
 
-@lru_cache(maxsize=1)
-def _minhash_factory() -> Callable[[], Any]:
-    # Imported here: datasketch loads scipy (0.4 s), which every command touching
-    # storage would pay although only a crawl computes signatures.
-    from datasketch import MinHash
+# The signature is datasketch 2.0's MinHash with scheme "affine32", seed SEED and
+# its default hash (the first 4 bytes of SHA-1, little-endian), computed here
+# byte for byte (tests/test_similarity.py compares the two): importing
+# datasketch's MinHash loads its whole package, LSH and scipy included, about
+# 50 MiB in every extraction process for these few lines.
+_FMIX32 = tuple(np.uint32(n) for n in (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16))
 
-    # Generating the permutations costs more than hashing a short article; share them.
-    permutations = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
-    return lambda: MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=permutations)
+
+@lru_cache(maxsize=1)
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The NUM_PERM affine permutations ``h -> a * h + b mod 2**32`` (``a`` odd, so each
+    is a bijection), drawn as datasketch draws them from its seed."""
+    gen = np.random.RandomState(SEED)  # the legacy generator: its stream never changes
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer: spreads the input hashes before the permutations."""
+    shift1, mult1, shift2, mult2, shift3 = _FMIX32
+    hv = (hv ^ (hv >> shift1)) * mult1
+    hv = (hv ^ (hv >> shift2)) * mult2
+    return hv ^ (hv >> shift3)
+
+
+def _minhash(items: Iterable[bytes]) -> np.ndarray:
+    """The minimum over ``items`` of each permutation of their hashes (uint32 arithmetic
+    wraps, which is the modulo)."""
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(item).digest()[:4] for item in items])
+    hv = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32)).reshape(-1, 1)
+    a, b = _permutations()
+    return (hv * a + b).min(axis=0)
 
 
 def signature(text: str) -> bytes | None:
@@ -85,9 +110,7 @@ def signature(text: str) -> bytes | None:
     items = shingles(text)
     if len(items) < MIN_SHINGLES:
         return None
-    minhash = _minhash_factory()()
-    minhash.update_batch([s.encode("utf-8") for s in items])
-    return minhash.hashvalues.astype("<u4").tobytes()
+    return _minhash([s.encode("utf-8") for s in items]).astype("<u4").tobytes()
 
 
 def _values(sig: bytes) -> np.ndarray:

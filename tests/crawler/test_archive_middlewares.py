@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from scrapy import Request
+from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse, Response
 
 from newsarchive.config import RecrawlRule
@@ -74,6 +76,38 @@ def test_a_page_whose_story_was_not_stored_keeps_no_validators(store: CrawlStore
     middleware.item_dropped(None, response, StoreFailed("store failed"))
     run(middleware.spider_closed())
     assert store.validators("harbour") == {}
+
+
+def test_stored_stories_validators_are_written_as_the_crawl_goes_and_the_rest_at_close(
+    store: CrawlStore,
+) -> None:
+    middleware, _ = _conditional(store)
+    middleware.write_every = 2
+    feed, followed = "http://127.0.0.1/feed.xml", "http://127.0.0.1/"
+    stories = [f"http://127.0.0.1/news/{n}.html" for n in "abc"]
+    answers = [
+        (feed, {"listed": False, "follow": False}, 200),
+        (followed, {"listed": False, "follow": True}, 200),
+        (stories[0], {"listed": True, "follow": False}, 200),
+        (stories[1], {"listed": True, "follow": False}, 304),
+        (stories[2], {"listed": True, "follow": False}, 200),
+    ]
+    for url, meta, status in answers:
+        request = Request(url, meta={"conditional": True, **meta})
+        response = HtmlResponse(url, status=status, body=b"<html></html>", headers={"ETag": '"1"'})
+        with contextlib.suppress(NotModified):  # the 304
+            middleware.process_response(request, response)
+    middleware.item_scraped(None, HtmlResponse(stories[0], body=b""))  # stored
+    middleware.item_dropped(None, HtmlResponse(followed, body=b""), DropItem("not a story"))
+    assert middleware.writer is not None
+    middleware.writer.shutdown(wait=True)  # the crawl is killed here
+    # A story stored, and one answered 304; not the feed (a next crawl answered 304
+    # for it would never reach the stories this one did not), nor a followed page.
+    assert set(store.validators("harbour")) == {stories[0], stories[1]}
+
+    middleware.writer = None
+    run(middleware.spider_closed())
+    assert set(store.validators("harbour")) == {feed, followed, *stories}
 
 
 def _known(store: CrawlStore, url: str, fetched_ago: timedelta) -> None:

@@ -60,6 +60,22 @@ def test_learner_counts_each_story_once() -> None:
     assert learner.take_pending() == {} and learner.counts[2] == 2
 
 
+def test_counts_go_on_across_writes() -> None:
+    # Blocks seen on one story leave the in-memory counts when they are written
+    # (they are most of them); a story that repeats one later still counts it.
+    learner = TemplateLearner(min_pages=3)
+    assert learner.observe(["https://x.test/a"], frozenset({1, 2}))
+    assert learner.take_pending() == {1: 1, 2: 1}
+    assert learner.observe(["https://x.test/b"], frozenset({1}))
+    assert learner.take_pending() == {1: 1}
+    assert not learner.observe(["https://x.test/a"], frozenset({1}))  # counted before the writes
+    assert learner.observe(["https://x.test/c"], frozenset({1, 2, 3}))
+    assert learner.template == {1: 3}
+    assert learner.take_pending() == {1: 1, 2: 1, 3: 1}
+    assert learner.observe(["https://x.test/d"], frozenset({2}))
+    assert learner.template == {1: 3, 2: 3}
+
+
 def test_learned_template_strips_a_recurring_block_from_the_next_page() -> None:
     learner = TemplateLearner()
     for i in range(5):
