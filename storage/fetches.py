@@ -5,7 +5,8 @@ URLs its feeds and pages list, which of them another source stored
 (:func:`known_by_url`), in batches, by the indexed canonical URL.
 
 A crawl loads both once when it opens (one query each) and writes the validators
-it collected in one batch when it closes, so no request waits on the database.
+it collected in batches, those of stored stories as it goes and the rest when it
+closes, so no request waits on the database.
 """
 
 from __future__ import annotations
