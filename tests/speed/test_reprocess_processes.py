@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import wait
 
 import pytest
 from sqlalchemy import select
@@ -18,8 +19,8 @@ from newsarchive.storage.engine import read_session
 from newsarchive.storage.models import Article, ArticleVersion
 
 STORIES = 7
-# A pool starts only for a run of more pages than this test stores (it is that slow).
-POOL_AFTER_PAGES = 3
+# From the first page on: a real run starts its pool later than this test has pages.
+POOL_AFTER_PAGES = 1
 
 
 def _page(n: int) -> str:
@@ -87,6 +88,16 @@ def test_two_processes_store_the_same_rows_as_one(
     archives: dict[int, str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(reprocess_module, "POOL_AFTER_PAGES", POOL_AFTER_PAGES)
+    # Until its process is up this one extracts every page, and these few pages
+    # would all be done by then: wait for it, so that both extract some.
+    ready = reprocess_module._Extractor.ready
+
+    def ready_once_started(extractor: reprocess_module._Extractor) -> bool:
+        if extractor._warm is not None:
+            wait([extractor._warm])
+        return ready(extractor)
+
+    monkeypatch.setattr(reprocess_module._Extractor, "ready", ready_once_started)
     before = _rows(archives[1])
     caplog.set_level(logging.INFO, logger="newsarchive.crawler.processes")
     one = reprocess(parse_config({"database": {"url": archives[1]}}), processes=1)
