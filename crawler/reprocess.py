@@ -15,19 +15,21 @@ processes stores the same rows as one.
 With ``processes`` N above 1, N - 1 extraction processes run extraction and the
 MinHash signature, the CPU-heavy steps, while this one reads the responses and
 stores the results. Storing takes about a third of what extracting does, so
-this process would idle for most of the run: whenever it has no full batch to
-store, it extracts a page itself, one the extraction processes have not
-started yet. Every CPU then works until the end, and an extraction process's
-start (about 1.5 CPU-s of imports) costs no wall time: until it is ready, this
-process extracts every page. (Before: one extraction process beside this one
-was 0.9-1.2 times as fast as one process; two, on two cores, slower still, as
-storing waited for a CPU.)
+this process would be idle for most of the run: whenever it has no full batch
+to store, it extracts a page itself, one the extraction processes have not
+started yet. So every CPU works until the end, and this process never waits for
+a pool still starting: until the pool's first task is done, this one extracts
+every page. On Linux the extraction processes are forked from this one, so they
+start with everything imported (spawned, each spends about 1.5 CPU-s importing).
+Before, one extraction process beside this one, which stored one story per
+transaction, made the run 0.9-1.2 times as fast as one process.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -57,20 +59,17 @@ from .settings import crawl_settings, setting_int
 logger = logging.getLogger(__name__)
 _Prepared = tuple[Extraction, StoryIdentity]
 
-# Pages queued in each extraction process beyond a batch's worth: storing a
-# batch takes about a third of extracting as many pages, so with half a batch
-# and this queued no extraction process runs dry while this one stores.
+# Pages queued for each extraction process beyond half a batch: storing a
+# batch takes about a third of what extracting as many pages does, so with
+# this many queued no extraction process runs dry while this one stores.
 AHEAD_PER_PROCESS = 2
-# Starting a process costs about what extracting a dozen pages does, so the
-# first pages are extracted here and the pool starts only for a bigger run.
+# A pool is worth starting only for a bigger run, so the first pages are
+# extracted here; that also imports what extracting needs before a fork.
 POOL_AFTER_PAGES = 16
-# Whether this process extracts too while it has nothing to store (see the
-# module docstring). Off, it only reads and stores once the pool is ready.
-EXTRACT_WHEN_IDLE = True
 
-# A story for an extraction process's first task: it imports what extracting
-# and signing a page need (trafilatura, datasketch and scipy: most of a
-# process's start) before any page waits on it.
+# A story for an extraction process's first task: a spawned process imports
+# what extracting and signing a page need (trafilatura, datasketch and scipy:
+# most of its start) before any page waits on it.
 _WARM_UP = FetchedPage(
     source="",
     url="http://warm-up.invalid/",
@@ -145,7 +144,13 @@ class _Extractor:
         """Count a page to extract; the pool starts with the run's POOL_AFTER_PAGES-th."""
         self.seen += 1
         if self.pool is None and self.workers > 0 and self.seen == POOL_AFTER_PAGES:
-            self.pool = extraction_pool(self.workers)
+            # Forked, each process starts with what this one imported (spawned,
+            # it spends about 1.5 CPU-s importing it). Safe here: no reactor, no
+            # thread yet (the pool forks before it starts its own), and a forked
+            # process only extracts, never touching the database connection it
+            # inherits, and leaves with os._exit. Not on macOS (its frameworks are
+            # unsafe after a fork) nor on Windows (no fork).
+            self.pool = extraction_pool(self.workers, fork=sys.platform == "linux")
             self._warm = self.pool.submit(prepare_story, _WARM_UP)
 
     def here(self, page: FetchedPage, template: Mapping[int, int]) -> Future[_Prepared]:
@@ -262,8 +267,6 @@ class _Run:
 
     def _extract_one(self) -> bool:
         """Extract one page here: the first the pool has not started, else a new one."""
-        if not EXTRACT_WHEN_IDLE and self.extractor.ready():
-            return False
         for queued in self.window:
             if queued.pooled and queued.future.cancel():
                 queued.future = self.extractor.here(queued.page, queued.template)

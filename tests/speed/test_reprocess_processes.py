@@ -99,7 +99,7 @@ def test_two_processes_store_the_same_rows_as_one(
 
     monkeypatch.setattr(reprocess_module._Extractor, "ready", ready_once_started)
     before = _rows(archives[1])
-    caplog.set_level(logging.INFO, logger="newsarchive.crawler.processes")
+    caplog.set_level(logging.INFO, logger="newsarchive.crawler")
     one = reprocess(parse_config({"database": {"url": archives[1]}}), processes=1)
     assert "extraction process" not in caplog.text
     two = reprocess(parse_config({"database": {"url": archives[2]}}), processes=2)
