@@ -63,9 +63,18 @@ _Prepared = tuple[Extraction, StoryIdentity]
 # batch takes about a third of what extracting as many pages does, so with
 # this many queued no extraction process runs dry while this one stores.
 AHEAD_PER_PROCESS = 2
-# A pool is worth starting only for a bigger run, so the first pages are
-# extracted here; that also imports what extracting needs before a fork.
-POOL_AFTER_PAGES = 16
+# Forked, an extraction process starts with what this one imported (spawned,
+# it spends about 1.5 CPU-s importing it). Safe here: no reactor, no thread yet
+# (the pool forks before it starts its own), and a forked process only
+# extracts, never touching the database connection it inherits, and leaves
+# with os._exit. Not on macOS (its frameworks are unsafe after a fork) nor on
+# Windows (no fork).
+FORK = sys.platform == "linux"
+# The pool starts with the run's POOL_AFTER_PAGES-th page to extract, once the
+# first was extracted here (which imports what extracting needs before a fork).
+# A forked pool costs about what two pages do; a spawned process's imports
+# what 70 do, so it is worth starting only for a bigger run.
+POOL_AFTER_PAGES = 2 if FORK else 16
 
 # A story for an extraction process's first task: a spawned process imports
 # what extracting and signing a page need (trafilatura, datasketch and scipy:
@@ -141,16 +150,10 @@ class _Extractor:
         return True
 
     def started(self) -> None:
-        """Count a page to extract; the pool starts with the run's POOL_AFTER_PAGES-th."""
+        """Count a page to extract, and start the pool at POOL_AFTER_PAGES."""
         self.seen += 1
         if self.pool is None and self.workers > 0 and self.seen == POOL_AFTER_PAGES:
-            # Forked, each process starts with what this one imported (spawned,
-            # it spends about 1.5 CPU-s importing it). Safe here: no reactor, no
-            # thread yet (the pool forks before it starts its own), and a forked
-            # process only extracts, never touching the database connection it
-            # inherits, and leaves with os._exit. Not on macOS (its frameworks are
-            # unsafe after a fork) nor on Windows (no fork).
-            self.pool = extraction_pool(self.workers, fork=sys.platform == "linux")
+            self.pool = extraction_pool(self.workers, fork=FORK)
             self._warm = self.pool.submit(prepare_story, _WARM_UP)
 
     def here(self, page: FetchedPage, template: Mapping[int, int]) -> Future[_Prepared]:

@@ -19,7 +19,8 @@ from newsarchive.storage.engine import read_session
 from newsarchive.storage.models import Article, ArticleVersion
 
 STORIES = 7
-# From the first page on: a real run starts its pool later than this test has pages.
+# At the first page, wherever the pool is spawned rather than forked too (then a
+# real run starts it later than this test has pages).
 POOL_AFTER_PAGES = 1
 
 
