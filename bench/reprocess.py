@@ -10,6 +10,13 @@ per page of the process that reads and stores and of its extraction processes,
 side by side, with the ratio to the first P in the same round. Running the P
 alternately keeps a shared machine's load from favouring one of them.
 
+After each run with more processes than the first P, busy loops are timed in
+the first P and in this P processes (2 s each): what the machine gives that
+many processes against the first P at that moment. With other sessions busy,
+Linux (sched_autogroup) shares the CPUs between sessions, not processes, and a
+second process of the same session gets little or no more CPU; that ratio is
+then the most any code could gain.
+
     python bench/reprocess.py [--pages 400] [--processes 1,2] [--rounds 3] [--raw warc]
 """
 
@@ -115,6 +122,25 @@ def run(folder: Path, processes: int) -> dict[str, float]:
     }
 
 
+SPIN = """
+import sys, time
+end = time.perf_counter() + float(sys.argv[1])
+count = 0
+while time.perf_counter() < end:
+    count += 1
+print(count)
+"""
+
+
+def spin(processes: int, seconds: float = 2.0) -> int:
+    """Loop iterations ``processes`` busy processes of this session manage in ``seconds``."""
+    running = [
+        subprocess.Popen([sys.executable, "-c", SPIN, str(seconds)], stdout=subprocess.PIPE)
+        for _ in range(processes)
+    ]
+    return sum(int(process.communicate()[0]) for process in running)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=400)
@@ -125,8 +151,9 @@ def main() -> None:
     counts = [int(p) for p in args.processes.split(",")]
     first = counts[0]
     ratios: dict[int, list[float]] = {p: [] for p in counts[1:]}
+    machine: dict[int, list[float]] = {p: [] for p in counts[1:]}
     print(f"{args.pages} pages ({args.raw}), load average {os.getloadavg()[0]:.1f}")
-    print("round  P  pages/s  ratio  CPU ms/page: storing  extraction  all")
+    print("round  P  pages/s  ratio  CPU ms/page: storing  extraction   all  busy loops")
     with tempfile.TemporaryDirectory(prefix="na-reprocess-") as tmp:
         folder = Path(tmp)
         build(folder, args.pages, args.raw)
@@ -136,19 +163,24 @@ def main() -> None:
                 got = run(folder, processes)
                 rates[processes] = got["pages_per_second"]
                 ratio = rates[processes] / rates[first]
+                spun = ""
                 if processes != first:
                     ratios[processes].append(ratio)
+                    machine[processes].append(spin(processes) / spin(first))
+                    spun = f"  {machine[processes][-1]:4.2f}×"
                 print(
                     f"{round_:5}  {processes}  {got['pages_per_second']:7.1f}  {ratio:4.2f}×"
                     f"  {got['main_ms']:20.1f}  {got['pool_ms']:10.1f}"
                     f"  {got['main_ms'] + got['pool_ms']:4.1f}"
+                    f"{spun}"
                     + ("" if got["updated"] == args.pages else f"  ({got['updated']} updated!)")
                 )
     print(f"load average {os.getloadavg()[0]:.1f}")
     for processes, values in ratios.items():
         print(
             f"{processes} processes / {first}: median {statistics.median(values):.2f}×"
-            f" (each round: {', '.join(f'{v:.2f}' for v in values)})"
+            f" (each round: {', '.join(f'{v:.2f}' for v in values)});"
+            f" busy loops {statistics.median(machine[processes]):.2f}×"
         )
 
 
