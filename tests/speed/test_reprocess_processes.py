@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from newsarchive.config import parse_config
+from newsarchive.config import Config, parse_config
 from newsarchive.crawler import reprocess as reprocess_module
 from newsarchive.crawler.pages import content_hash
 from newsarchive.crawler.reprocess import reprocess
@@ -22,6 +22,9 @@ STORIES = 7
 # At the first page, wherever the pool is spawned rather than forked too (then a
 # real run starts it later than this test has pages).
 POOL_AFTER_PAGES = 1
+# Stories to a transaction: the run stores several batches, each with pages
+# from both processes.
+BATCH = 3
 
 
 def _page(n: int) -> str:
@@ -76,6 +79,10 @@ def _rows(url: str) -> list[tuple]:
         return [tuple(row) for row in session.execute(stmt)]
 
 
+def _config(url: str) -> Config:
+    return parse_config({"database": {"url": url}, "scrapy": {"NEWSARCHIVE_STORE_BATCH": BATCH}})
+
+
 @pytest.fixture(scope="module")
 def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[int, str]:
     folder = tmp_path_factory.mktemp("reprocess")
@@ -101,9 +108,9 @@ def test_two_processes_store_the_same_rows_as_one(
     monkeypatch.setattr(reprocess_module._Extractor, "ready", ready_once_started)
     before = _rows(archives[1])
     caplog.set_level(logging.INFO, logger="newsarchive.crawler")
-    one = reprocess(parse_config({"database": {"url": archives[1]}}), processes=1)
+    one = reprocess(_config(archives[1]), processes=1)
     assert "extraction process" not in caplog.text
-    two = reprocess(parse_config({"database": {"url": archives[2]}}), processes=2)
+    two = reprocess(_config(archives[2]), processes=2)
     assert "starting 1 extraction process(es)" in caplog.text  # beside this one
 
     assert one.outcomes == two.outcomes
