@@ -6,9 +6,10 @@ versions in a fresh SQLite archive (``--raw zlib``: in the database's zlib
 column instead, as versions stored before WARC). Then, ``--rounds`` times, for
 each P in ``--processes`` in turn, runs ``reprocess --all --processes P`` on a
 fresh copy and prints the pages/s the command reports and the CPU milliseconds
-per page of the process that reads and stores and of its extraction processes,
-side by side, with the ratio to the first P in the same round. Running the P
-alternately keeps a shared machine's load from favouring one of them.
+per page of the command's process ("main": its start, reading, storing, and
+the pages it extracts itself) and of its extraction processes, side by side,
+with the ratio to the first P in the same round. Running the P alternately
+keeps a shared machine's load from favouring one of them.
 
 After each run with more processes than the first P, busy loops are timed in
 the first P and in this P processes (2 s each): what the machine gives that
@@ -153,7 +154,7 @@ def main() -> None:
     ratios: dict[int, list[float]] = {p: [] for p in counts[1:]}
     machine: dict[int, list[float]] = {p: [] for p in counts[1:]}
     print(f"{args.pages} pages ({args.raw}), load average {os.getloadavg()[0]:.1f}")
-    print("round  P  pages/s  ratio  CPU ms/page: storing  extraction   all  busy loops")
+    print("round  P  pages/s  ratio  CPU ms/page: main  extraction   all  busy loops")
     with tempfile.TemporaryDirectory(prefix="na-reprocess-") as tmp:
         folder = Path(tmp)
         build(folder, args.pages, args.raw)
@@ -170,7 +171,7 @@ def main() -> None:
                     spun = f"  {machine[processes][-1]:4.2f}×"
                 print(
                     f"{round_:5}  {processes}  {got['pages_per_second']:7.1f}  {ratio:4.2f}×"
-                    f"  {got['main_ms']:20.1f}  {got['pool_ms']:10.1f}"
+                    f"  {got['main_ms']:17.1f}  {got['pool_ms']:10.1f}"
                     f"  {got['main_ms'] + got['pool_ms']:4.1f}"
                     f"{spun}"
                     + ("" if got["updated"] == args.pages else f"  ({got['updated']} updated!)")
