@@ -33,14 +33,17 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
-def extraction_pool(workers: int) -> ProcessPoolExecutor:
-    """``workers`` extraction processes (started as work arrives), which exit with this one."""
+def extraction_pool(workers: int, *, fork: bool = False) -> ProcessPoolExecutor:
+    """``workers`` extraction processes (started as work arrives), which exit with this one.
+
+    Spawned, unless ``fork``: a crawl's fork would copy the running reactor and
+    the store's threads, while a caller with neither saves each process its
+    imports by forking it.
+    """
     logger.info("starting %d extraction process(es)", workers)
-    # Spawned, not forked: a fork would copy the running reactor and the
-    # store's threads.
     return ProcessPoolExecutor(
         workers,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
         initializer=_exit_with_parent,
         initargs=(os.getpid(),),
     )

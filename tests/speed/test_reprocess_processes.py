@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import wait
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from newsarchive.config import parse_config
+from newsarchive.config import Config, parse_config
 from newsarchive.crawler import reprocess as reprocess_module
 from newsarchive.crawler.pages import content_hash
 from newsarchive.crawler.reprocess import reprocess
@@ -18,8 +19,12 @@ from newsarchive.storage.engine import read_session
 from newsarchive.storage.models import Article, ArticleVersion
 
 STORIES = 7
-# A pool starts only for a run of more pages than this test stores (it is that slow).
-POOL_AFTER_PAGES = 3
+# At the first page, wherever the pool is spawned rather than forked too (then a
+# real run starts it later than this test has pages).
+POOL_AFTER_PAGES = 1
+# Stories to a transaction: the run stores several batches, each with pages
+# from both processes.
+BATCH = 3
 
 
 def _page(n: int) -> str:
@@ -74,6 +79,10 @@ def _rows(url: str) -> list[tuple]:
         return [tuple(row) for row in session.execute(stmt)]
 
 
+def _config(url: str) -> Config:
+    return parse_config({"database": {"url": url}, "scrapy": {"NEWSARCHIVE_STORE_BATCH": BATCH}})
+
+
 @pytest.fixture(scope="module")
 def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[int, str]:
     folder = tmp_path_factory.mktemp("reprocess")
@@ -87,11 +96,21 @@ def test_two_processes_store_the_same_rows_as_one(
     archives: dict[int, str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(reprocess_module, "POOL_AFTER_PAGES", POOL_AFTER_PAGES)
+    # Until its process is up this one extracts every page, and these few pages
+    # would all be done by then: wait for it, so that both extract some.
+    ready = reprocess_module._Extractor.ready
+
+    def ready_once_started(extractor: reprocess_module._Extractor) -> bool:
+        if extractor._warm is not None:
+            wait([extractor._warm])
+        return ready(extractor)
+
+    monkeypatch.setattr(reprocess_module._Extractor, "ready", ready_once_started)
     before = _rows(archives[1])
-    caplog.set_level(logging.INFO, logger="newsarchive.crawler.processes")
-    one = reprocess(parse_config({"database": {"url": archives[1]}}), processes=1)
+    caplog.set_level(logging.INFO, logger="newsarchive.crawler")
+    one = reprocess(_config(archives[1]), processes=1)
     assert "extraction process" not in caplog.text
-    two = reprocess(parse_config({"database": {"url": archives[2]}}), processes=2)
+    two = reprocess(_config(archives[2]), processes=2)
     assert "starting 1 extraction process(es)" in caplog.text  # beside this one
 
     assert one.outcomes == two.outcomes

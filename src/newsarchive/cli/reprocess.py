@@ -21,7 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "made by this extractor), empty (no story found now; left as they are), new, updated, "
         "unchanged, duplicate, then processes and pages_per_second (pages extracted again, per "
         "second of the run's wall time). With --processes N above 1, N - 1 extraction processes "
-        "extract while this one stores, in the same order whatever N."
+        "extract while this one stores, several stories to a transaction "
+        "(NEWSARCHIVE_STORE_BATCH), and extracts too whenever it has none to store; the stories "
+        "are stored in the same order whatever N."
     )
     add_source(parser)
     parser.add_argument(
