@@ -130,6 +130,11 @@ _ZH_SIGNATURE_RE = re.compile(
     rf"[（(]\s*(?:[{HAN_IDEOGRAPHS}]{{0,4}}记者[ \u3000]*)?({_ZH_NAMES})\s*"
     rf"(?:[{HAN_IDEOGRAPHS}]{{0,6}}报道)?\s*[）)]\s*$"
 )
+# An essay or blog post signed with when it was written: "…意义。海姑娘写于2005年6月12日".
+# The name stands on its own, after a space or a punctuation mark, and a year follows.
+_ZH_WRITTEN_RE = re.compile(
+    rf"(?:^|[\s\u3000.,;:!?。，；：！？、—-])({_ZH_NAME})\s*写于\s*\d{{4}}\s*[年/.-]", re.MULTILINE
+)
 _ZH_NOT_NAME = frozenset(
     {"佚名", "报道", "发自", "摄影", "综合", "整理", "编辑", "责编", "来源", "本报"}
     | {"近日", "日前", "获悉", "了解", "表示", "介绍", "通讯", "实习"}
@@ -193,9 +198,13 @@ def zh_byline(*texts: str) -> list[str]:
 
 
 def zh_signature(text: str) -> list[str]:
-    """Names a story is signed with at its end, in parentheses."""
+    """Names a story is signed with: at its end, in parentheses, or with the day it was
+    written ("张三写于2005年6月12日")."""
     match = _ZH_SIGNATURE_RE.search(text[-80:])
-    return _zh_names(match.group(1), marked=False) if match else []
+    if match:
+        return _zh_names(match.group(1), marked=False)
+    written = _ZH_WRITTEN_RE.search(text)
+    return _zh_names(written.group(1), marked=False) if written else []
 
 
 def find_authors(

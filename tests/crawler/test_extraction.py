@@ -375,6 +375,13 @@ def test_chinese_reporter_bylines() -> None:
         f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA}</p></div>"
     )
     assert extract_article(zh_page(source_only), URL).authors == []
+    essay = (
+        "<h1>露天电影院</h1>"
+        f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA} 海姑娘写于2005年6月10日</p></div>"
+    )
+    assert extract_article(zh_page(essay), URL).authors == ["海姑娘"]
+    told = f"<div class='content'><p>{ZH_PARA}这篇文章是我写于2005年的。{ZH_PARA}</p></div>"
+    assert extract_article(zh_page("<h1>旧文</h1>" + told), URL).authors == []
     interview = (
         "<h1>公交地铁日票封顶</h1>"
         f"<div class='content'><p>记者：首先请您介绍一下。{ZH_PARA}</p><p>{ZH_PARA}</p></div>"
