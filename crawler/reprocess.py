@@ -32,7 +32,7 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -77,8 +77,8 @@ FORK = sys.platform == "linux"
 POOL_AFTER_PAGES = 2 if FORK else 16
 
 # A story for an extraction process's first task: a spawned process imports
-# what extracting and signing a page need (trafilatura, datasketch and scipy:
-# most of its start) before any page waits on it.
+# what extracting a page needs (trafilatura, numpy) and loads the language
+# model, most of its start, before any page waits on it.
 _WARM_UP = FetchedPage(
     source="",
     url="http://warm-up.invalid/",
@@ -217,8 +217,10 @@ class _Run:
         batch: int,
         everything: bool,
         summary: ReprocessSummary,
+        progress: Callable[[ReprocessSummary], None] | None = None,
     ) -> None:
         self.store = store
+        self.progress = progress
         self.extractor = extractor
         self.responses = responses
         self.batch = batch
@@ -241,6 +243,8 @@ class _Run:
             elif self.window:
                 self._wait_head()
             else:
+                if self.progress:
+                    self.progress(self.summary)
                 return
 
     @property
@@ -343,6 +347,8 @@ class _Run:
                 logger.info(
                     "[%s] article %d: %s", item.response.source, item.response.article_id, outcome
                 )
+        if self.progress:
+            self.progress(self.summary)
         if refused is not None:
             # As when each story was its own transaction, a refusal ends the run;
             # the batch's other stories are stored.
@@ -356,10 +362,14 @@ def reprocess(
     since: datetime | None = None,
     everything: bool = False,
     processes: int | None = None,
+    progress: Callable[[ReprocessSummary], None] | None = None,
 ) -> ReprocessSummary:
     """Re-extract the latest version of every article (of ``source``, fetched since ``since``)
     that an older extractor produced, or of every article with ``everything``, with
-    ``processes`` processes, this one included (default: one per CPU)."""
+    ``processes`` processes, this one included (default: one per CPU).
+
+    ``progress`` is called with the counts so far after each batch is stored, and at the end.
+    """
     settings = crawl_settings(config)
     min_pages = setting_int(settings, "NEWSARCHIVE_TEMPLATE_MIN_PAGES")
     batch = max(1, setting_int(settings, "NEWSARCHIVE_STORE_BATCH"))
@@ -373,7 +383,15 @@ def reprocess(
     ):
         store.migrate()
         responses = store.archived_responses(config.warc_dir, source=source, since=since)
-        _Run(store, extractor, responses, batch=batch, everything=everything, summary=summary).run()
+        _Run(
+            store,
+            extractor,
+            responses,
+            batch=batch,
+            everything=everything,
+            summary=summary,
+            progress=progress,
+        ).run()
     summary.seconds = time.perf_counter() - began
     return summary
 

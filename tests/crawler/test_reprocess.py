@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pty
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
 from sqlalchemy import select
 
 from newsarchive.config import parse_config
@@ -11,6 +18,7 @@ from newsarchive.crawler.reprocess import reprocess
 from newsarchive.storage import CrawlStore, FetchedArticle
 from newsarchive.storage.engine import read_session
 from newsarchive.storage.models import ArticleVersion
+from tests.cli_process import NEWSARCHIVE
 
 URL = "http://127.0.0.1/news/2024/05/story.html"
 FURNITURE = "Subscribe to the Harbour Gazette newsletter for the week's stories."
@@ -25,12 +33,18 @@ STORY = (
 )
 
 
-def _archive(store: CrawlStore, html: str, text: str, version: str | None = "2020-01-01") -> None:
+def _archive(
+    store: CrawlStore,
+    html: str,
+    text: str,
+    version: str | None = "2020-01-01",
+    url: str = URL,
+) -> None:
     store.save_article(
         FetchedArticle(
             source="harbour",
-            url=URL,
-            canonical_url=URL,
+            url=url,
+            canonical_url=url,
             text=text,
             content_hash=content_hash(text),
             raw_html=html.encode(),
@@ -82,3 +96,57 @@ def test_only_what_an_older_extractor_produced_is_re_extracted(
     forced = reprocess(config, everything=True)
     assert forced.outcomes["updated"] == 1
     assert len(_texts(store)) == 2
+
+
+def _three_stories(store: CrawlStore) -> None:
+    for n in range(3):
+        _archive(store, STORY.replace("Quay", f"Quay {n}"), f"old {n}", url=f"{URL}?n={n}")
+
+
+def test_progress_is_reported_after_each_batch_and_at_the_end(
+    store: CrawlStore, database_url: str
+) -> None:
+    _three_stories(store)
+    seen: list[tuple[int, int]] = []
+    summary = reprocess(
+        _config(database_url, NEWSARCHIVE_STORE_BATCH=1),
+        processes=1,
+        progress=lambda s: seen.append((s.examined, s.outcomes["updated"])),
+    )
+    assert summary.outcomes["updated"] == 3
+    assert seen == sorted(seen) and len(seen) >= 3
+    assert seen[-1] == (3, 3)
+
+
+def test_the_command_shows_its_progress_on_a_terminal_and_prints_json(
+    sqlite_url: str, migrate: Callable[[str], None], tmp_path: Path
+) -> None:
+    migrate(sqlite_url)
+    with CrawlStore(sqlite_url) as store:
+        _three_stories(store)
+    config = tmp_path / "newsarchive.toml"
+    config.write_text(f'[database]\nurl = "{sqlite_url}"\n', encoding="utf-8")
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
+    done = subprocess.run(
+        [NEWSARCHIVE, "--config", str(config), "reprocess", "--processes", "1"],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env={**env, "COLUMNS": "200"},
+        timeout=120,
+        check=False,
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal's other end is closed: all was read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert "3 examined: 0 new, 3 updated, 0 unchanged" in shown.decode(errors="replace")
+    assert json.loads(done.stdout)["updated"] == 3

@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "second of the run's wall time). With --processes N above 1, N - 1 extraction processes "
         "extract while this one stores, several stories to a transaction "
         "(NEWSARCHIVE_STORE_BATCH), and extracts too whenever it has none to store; the stories "
-        "are stored in the same order whatever N."
+        "are stored in the same order whatever N. On a terminal, a line of counts on stderr shows "
+        "the progress."
     )
     add_source(parser)
     parser.add_argument(
@@ -46,16 +47,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
     from newsarchive.crawler.reprocess import reprocess
 
-    from .output.maintenance import print_reprocess_summary
+    from .output.maintenance import print_reprocess_summary, reprocess_progress
 
     # reprocess opens its own engine: find an unusable database before any work starts.
     ctx.check_database()
-    summary = reprocess(
-        ctx.config(),
-        source=args.source,
-        since=args.since,
-        everything=args.everything,
-        processes=args.processes,
-    )
+    with reprocess_progress() as progress:
+        summary = reprocess(
+            ctx.config(),
+            source=args.source,
+            since=args.since,
+            everything=args.everything,
+            processes=args.processes,
+            progress=progress,
+        )
     print_reprocess_summary(summary)
     return ExitCode.OK

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import time
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import table
@@ -65,6 +68,43 @@ def print_prune_report(report: PruneReport, fmt: str = "table", out: TextIO | No
     for name in report.unreferenced_warc:
         state = "deleted" if name in report.deleted_warc else "no longer referenced"
         out.write(f"WARC {state}: {name}\n")
+
+
+@contextlib.contextmanager
+def reprocess_progress(
+    stream: TextIO = sys.stderr,
+) -> Iterator[Callable[[ReprocessSummary], None] | None]:
+    """A live line of counts on a terminal (a spinner: the number of pages to come is not
+    counted first); None, and no output at all, for a pipe or a file."""
+    if not stream.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(file=stream),
+    )
+    began = time.monotonic()
+    with progress:
+        task = progress.add_task("reprocessing", total=None)
+
+        def update(summary: ReprocessSummary) -> None:
+            outcomes = summary.outcomes
+            rate = summary.extracted / max(time.monotonic() - began, 1e-6)
+            progress.update(
+                task,
+                description=(
+                    f"{summary.examined} examined: {outcomes['new']} new, "
+                    f"{outcomes['updated']} updated, {outcomes['unchanged']} unchanged, "
+                    f"{outcomes['duplicate']} duplicate, {summary.empty} empty, {rate:.0f}/s"
+                ),
+            )
+
+        yield update
 
 
 def print_reprocess_summary(summary: ReprocessSummary, out: TextIO | None = None) -> None:
