@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
-from newsarchive.cjk import UNSPACED_CHARS
+from newsarchive.similarity import shingles
 
 from .lines import WS_RE, weighted_len
 
@@ -245,18 +245,6 @@ _LINE_AGREEMENT = 0.5
 _MAX_TAIL_SHARE = 0.5
 
 
-# Words, or single Han and kana characters (written without spaces).
-_TOKEN_RE = re.compile(f"[{UNSPACED_CHARS}]|[^\\W_{UNSPACED_CHARS}]+")
-
-
-def _shingles(text: str) -> set[tuple[str, ...]]:
-    """Runs of three tokens: enough to tell a line's own words from a shared phrase."""
-    toks = _TOKEN_RE.findall(text.lower())
-    if len(toks) < 3:
-        return {tuple(toks)} if toks else set()
-    return set(zip(toks, toks[1:], toks[2:], strict=False))
-
-
 def end_where_agreed(text: str, second_opinion: str) -> str:
     """``text`` without the lines after the last one ``second_opinion`` also has.
 
@@ -267,14 +255,14 @@ def end_where_agreed(text: str, second_opinion: str) -> str:
     stories", footers).  What comes before the first shared line (headline,
     lead, byline) is kept: there readability is often the one that is wrong.
     """
-    theirs = _shingles(second_opinion)
+    theirs = shingles(second_opinion)
     if not theirs:
         return text
     lines = text.split("\n")
     total = common = 0
     last_agreed = -1
     for i, line in enumerate(lines):
-        own = _shingles(line)
+        own = shingles(line)
         shared = len(own & theirs)
         total += len(own)
         common += shared
