@@ -157,8 +157,13 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
 
     async def _looked_up(self, requests: list[Request], response: Response) -> list[Request]:
         """``requests`` once the archive said which of them other sources stored."""
-        urls = {url for r in requests if url_key(url := canonical_url(r.url)) not in self.looked_up}
-        self.looked_up.update(url_key(url) for url in urls)
+        fresh: dict[int, str] = {}
+        for r in requests:
+            url = canonical_url(r.url)
+            if (key := url_key(url)) not in self.looked_up:
+                fresh[key] = url
+        self.looked_up.update(fresh)
+        urls = set(fresh.values())
         if urls and not self.lookup_failed:
             try:
                 found = await asyncio.to_thread(self.store.known_by_url, self.source, urls)
