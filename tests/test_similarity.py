@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import subprocess
 import sys
+import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from newsarchive.cjk import UNSPACED_CHARS
 from newsarchive.similarity import (
     BANDS,
     band_keys,
@@ -38,6 +43,21 @@ def test_cjk_is_tokenised_per_character_and_splits_from_latin_words() -> None:
     assert tokens("港町の朝市") == ["港", "町", "の", "朝", "市"]
     # Full-width forms fold to their ASCII equivalents (NFKC).
     assert tokens("ＡＢＣ１２３") == ["abc123"]
+
+
+# Letters of every kind the tokeniser treats apart: Latin, Han, kana (half-width
+# too), hangul, full-width forms, combining marks, digits, underscores, spaces.
+_MIXED = st.text(alphabet="ab汉字カナかなＡＢ①ﾊﾟ한국_-. \u0301\u3000ßİǅ𠀀々〆ヶ\u3400", max_size=30)
+
+
+@given(_MIXED)
+def test_tokens_are_those_of_the_stored_format(text: str) -> None:
+    # Signatures are persisted: tokens must stay those of the first definition,
+    # which spaced out every CJK character and then took runs of word characters.
+    spaced = re.sub(
+        f"[{UNSPACED_CHARS}]", r" \g<0> ", unicodedata.normalize("NFKC", text).casefold()
+    )
+    assert tokens(text) == re.findall(f"[{UNSPACED_CHARS}]|[^\\W_]+", spaced)
 
 
 def test_word_shingles_for_english() -> None:

@@ -42,7 +42,10 @@ SIGNATURE_BYTES = NUM_PERM * 4
 CJK_CHARS = UNSPACED_CHARS
 """A regex character-class body matching one CJK character."""
 _CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
-_TOKEN = re.compile(f"[{CJK_CHARS}]|[^\\W_]+")
+# A word is a run of word characters other than CJK ones, so a run of Han
+# stops it ("GDP增长" is "gdp", "增", "长"): the negated class does in one
+# scan what spacing out every CJK character first did in two.
+_TOKEN = re.compile(f"[{CJK_CHARS}]|[^\\W_{CJK_CHARS}]+")
 
 
 def tokens(text: str) -> list[str]:
@@ -51,10 +54,7 @@ def tokens(text: str) -> list[str]:
     A CJK character is a token of its own, so Chinese and Japanese, which have
     no spaces, are tokenised as finely as space-separated languages by words.
     """
-    text = unicodedata.normalize("NFKC", text).casefold()
-    # Spaces around every CJK character stop a word match from swallowing an
-    # adjacent run of Han characters ("GDP增长" is "gdp", "增", "长").
-    return _TOKEN.findall(_CJK_CHAR.sub(r" \g<0> ", text))
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
 def is_cjk(token: str) -> bool:
@@ -66,7 +66,8 @@ def shingles(text: str, size: int = SHINGLE_SIZE) -> set[str]:
     toks = tokens(text)
     if len(toks) < size:
         return {" ".join(toks)} if toks else set()
-    return {" ".join(toks[i : i + size]) for i in range(len(toks) - size + 1)}
+    # The shorter slices end the zip: each run is whole.
+    return set(map(" ".join, zip(*(toks[i:] for i in range(size)), strict=False)))
 
 
 # The signature is datasketch 2.0's MinHash with scheme "affine32", seed SEED and
