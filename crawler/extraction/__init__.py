@@ -26,6 +26,7 @@ from .dates import (
     Dated,
     DateSource,
     heuristic_published,
+    issue_date,
     stated_modified,
     stated_published,
     text_date,
@@ -64,7 +65,7 @@ __all__ = [
 # the N-th change of a day) whenever the output of extract_article changes for
 # any page: text, metadata, is_article.
 # A refactor that leaves every output byte-identical keeps it.
-EXTRACTOR_VERSION = "2026-12-02.3"
+EXTRACTOR_VERSION = "2026-12-02.4"
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def _extract(
         text = strip_template(text, template, min_pages=template_min_pages)
     if not authors:
         authors = signed_authors(text, page, title)
-    if published is None and (in_text := text_date(text[:300])) is not None:
+    if published is None and (in_text := text_date(text[:300]) or issue_date(text)) is not None:
         published = Dated(in_text, DateSource.TEXT)
 
     return Extraction(

@@ -249,9 +249,18 @@ _LABELLED_RE = re.compile(
     r"|作者\s*[:：]?\s*[\[【]\s*([^\s\]】]{2,12})\s*[\]】]"
     r"|(?:发布时间|发表时间)[^|]{0,40}?\bby\s+([\w.-]{2,30})"
     r"|(?:автор|текст|autor|tekst|συντάκτης|συντάκτρια)\s*[:：]\s*"
-    r"([^\W\d_][\w.-]+(?:\s+[^\W\d_][\w.-]+)?)",
+    r"([^\W\d_][\w.-]+(?:\s+[^\W\d_][\w.-]+)?)"
+    # A forum post names its poster in its stamp: "本贴由 大卫 于2005年8月12日",
+    # "ggjjzhzz 发表于 2005-09-12".
+    r"|(?:本贴|本帖|此贴|此帖)由\s*([^\s\d]{2,20}?)\s*于\s*(?:19|20)\d\d"
+    r"|(?<!\S)([^\s\d\[\]【】《》()（）:：|。，、；！？“”][^\s\[\]【】《》()（）:：|。，、；！？“”]{1,19})"
+    r"\s+发表于\s*(?:19|20)\d\d",
     re.IGNORECASE,
 )
+# Words that stand where a forum stamp names its poster but are not one.
+_NOT_POSTER = frozenset({"本文", "此文", "该文", "原文", "文章", "本贴", "本帖", "楼主"})
+# Chinese sites that name no writer credit the story's editor, one: "（责任编辑：刘林源）".
+_EDITOR_RE = re.compile(rf"(?:责任编辑|责编|编辑)\s*[:：]\s*({_ZH_NAME})(?![{HAN_IDEOGRAPHS}])")
 
 
 def _capitalised_words(words: str) -> str:
@@ -268,15 +277,18 @@ def _capitalised_words(words: str) -> str:
 def labelled_byline(page: str) -> list[str]:
     """Names behind a byline label anywhere on the page (the first label that names someone)."""
     for match in _LABELLED_RE.finditer(page):
-        zh_run, bracketed, signed, handle, by, other = match.groups()
+        zh_run, bracketed, signed, handle, by, other, post_by, poster = match.groups()
         if zh_run or bracketed or signed:
             # "来源：" mostly names a paper: only a person's name (common surname)
             # counts; behind "作者：" / "记者：" any name goes (pen names, forum handles).
             marked = bool(zh_run) and not match.group(0).startswith("来源")
             names = _zh_names(zh_run or bracketed or signed, marked=marked)
+        elif other:
+            names = [_capitalised_words(other)]
         else:
             # A user name ("作者[太小心]", "by duscha") is whatever the site shows.
-            names = [handle or by or _capitalised_words(other)]
+            name = handle or by or post_by or poster
+            names = [] if name in _NOT_POSTER else [name]
         names = clean_authors(names)
         if names:
             return names
@@ -306,5 +318,11 @@ def signed_authors(text: str, page: str = "", title: str | None = None) -> list[
         line = line.strip()
         if 2 <= len(line) <= 4 and _zh_person(line, marked=False):
             return [line]
-    # The editor ("编辑：", "责任编辑：") is not named: an editor did not write the story.
+    # Last, the editor ("责任编辑：张三"): Chinese news sites that credit no
+    # writer credit the editor responsible for the story, and Chinese readers
+    # and extractors (GNE) take that credit as its byline.
+    for match in _EDITOR_RE.finditer(page):
+        found = clean_authors(_zh_names(match.group(1), marked=True))
+        if found:
+            return found
     return []

@@ -215,6 +215,8 @@ _SLASH_RE = re.compile(
 # nor "成文日期" (when a document was drafted), which are other dates.
 _PUBLISHED_LABEL_RE = re.compile(
     r"(?:发布|发表|发稿|刊发|出版|上传)(?:时间|日期)|(?<![\u4e00-\u9fff])(?:时间|日期)"
+    # A forum post's stamp: "ggjjzhzz 发表于 2005-09-12", "本贴由 大卫 于2005年8月12日".
+    r"|发表于|(?:本贴|本帖|此贴|此帖)由\s*\S{1,20}?\s*于"
     r"|\b(?:published|posted|publication date|date)\b|опубликовано|дата публикации"
     r"|opublikowano|data publikacji|δημοσιεύθηκε|δημοσίευση",
     re.IGNORECASE,
@@ -267,6 +269,20 @@ def _first(found: list[tuple[int, datetime]]) -> datetime | None:
 def text_date(window: str) -> datetime | None:
     """The first numeric or CJK date printed in ``window`` (2023-05-12, 2023年5月12日)."""
     return _first(_numeric_dates(window))
+
+
+# A magazine's story ends with the issue it ran in: "——《北京之春》1998年3月号".
+_ISSUE_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月号")
+_ISSUE_TAIL = 120
+
+
+def issue_date(text: str) -> datetime | None:
+    """The first day of the month of the periodical issue a story's last line names."""
+    issues = _ISSUE_RE.findall(text[-_ISSUE_TAIL:])
+    if not issues:
+        return None
+    year, month = issues[-1]  # the line closest to the end is the story's own
+    return _at(year, int(month), "1", None, None)
 
 
 def word_date(window: str) -> datetime | None:

@@ -371,10 +371,20 @@ def test_chinese_reporter_bylines() -> None:
     )
     assert extract_article(zh_page(signed), URL).authors == ["格桑边觉"]
     source_only = (
-        "<h1>公交地铁日票封顶</h1><div class='info'>来源：晚报 编辑：张三</div>"
+        "<h1>公交地铁日票封顶</h1><div class='info'>来源：晚报</div>"
         f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA}</p></div>"
     )
     assert extract_article(zh_page(source_only), URL).authors == []
+    # No writer named: the responsible editor is the story's credit, one name
+    # (not the "相关报道" teaser header that follows it).
+    edited = (
+        "<h1>公交地铁日票封顶</h1><div class='info'>来源：晚报</div>"
+        f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA}</p>"
+        "<p>（ 责任编辑：刘林源 ）</p></div><div>编辑：山石 相关报道： · 地铁票价听证会</div>"
+    )
+    assert extract_article(zh_page(edited), URL).authors == ["刘林源"]
+    both = edited.replace("来源：晚报", "来源：晚报　本报记者 王小明")
+    assert extract_article(zh_page(both), URL).authors == ["王小明"]
     essay = (
         "<h1>露天电影院</h1>"
         f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA} 海姑娘写于2005年6月10日</p></div>"
@@ -387,6 +397,42 @@ def test_chinese_reporter_bylines() -> None:
         f"<div class='content'><p>记者：首先请您介绍一下。{ZH_PARA}</p><p>{ZH_PARA}</p></div>"
     )
     assert extract_article(zh_page(interview), URL).authors == []
+
+
+def test_forum_post_stamps_name_the_poster_and_the_day() -> None:
+    post = (
+        "<h1>关于亲子的演讲</h1>"
+        f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA}</p></div>"
+        "<div class='stamp'>本贴由 大卫 于2005年8月12日16:12:21在〖 心灵体操 〗发表</div>"
+    )
+    result = extract_article(zh_page(post), URL)
+    assert result.authors == ["大卫"]
+    assert result.published_at == datetime(2005, 8, 12, 16, 12, 21, tzinfo=UTC)
+    handle = (
+        "<h1>警世钟</h1><div class='bar'>陈天华《警世钟》 ggjjzhzz 发表于 2005-09-15</div>"
+        f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA}</p></div>"
+    )
+    assert extract_article(zh_page(handle), URL).authors == ["ggjjzhzz"]
+    # A blog's own stamp names no one: the sentence before it is no poster.
+    blog = (
+        f"<h1>入住博客堂</h1><div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA}</p></div>"
+        "<div class='foot'>希望以后和各位多多交流。 发表于 2004年12月27日 12:40 - (阅读:3727)</div>"
+    )
+    result = extract_article(zh_page(blog), URL)
+    assert result.authors == []
+    assert result.published_at == datetime(2004, 12, 27, 12, 40, tzinfo=UTC)
+
+
+def test_a_magazine_story_is_dated_by_the_issue_it_ends_with() -> None:
+    body = (
+        "<h1>犬儒病</h1>"
+        f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA}□</p>"
+        "<p>——《北京之春》1998年3月号</p></div>"
+    )
+    # URL names a day of its own: a page at a dateless address.
+    result = extract_article(zh_page(body), "https://example.com/essays/1234.html")
+    assert result.published_at == datetime(1998, 3, 1, tzinfo=UTC)
+    assert result.published_at_source == "text"
 
 
 def test_split_story_containers_are_joined_and_teaser_articles_dropped() -> None:
