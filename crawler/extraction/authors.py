@@ -50,7 +50,7 @@ _NOT_AUTHOR_WORDS = re.compile(
 # Publishers named where an author belongs (meta author, "来源："): a paper, a
 # site, a group, a press, a journal, an office, not a person.
 _ZH_ORGANISATION_RE = re.compile(
-    f"[{HAN_IDEOGRAPHS}]+(?:集团|出版社|期刊|杂志|报社|日报|晚报|早报|周刊|网|报|社|台|局|厅|委|院|中心|公司)$"
+    f"[{HAN_IDEOGRAPHS}]+(?:集团|出版社|期刊|杂志|报社|日报|晚报|早报|周刊|网络?|报|社|台|局|厅|委|院|中心|公司)$"
 )
 # Han names printed with padding between the characters ("赵  培").
 _SPACED_HAN_NAME_RE = re.compile(f"^[{HAN_IDEOGRAPHS}](?: +[{HAN_IDEOGRAPHS}]){{1,3}}$")
@@ -295,6 +295,7 @@ def labelled_byline(page: str) -> list[str]:
     return []
 
 
+_NAME_LINE_RE = re.compile(rf"[{HAN_IDEOGRAPHS}]{{2,3}}(?:、[{HAN_IDEOGRAPHS}]{{2,3}}){{1,4}}$")
 _BLOG_OWNER_RE = re.compile(r"\s*([^\s\[\]]{2,12})的(?:博客|BLOG|blog|专栏)")
 
 
@@ -318,6 +319,10 @@ def signed_authors(text: str, page: str = "", title: str | None = None) -> list[
         line = line.strip()
         if 2 <= len(line) <= 4 and _zh_person(line, marked=False):
             return [line]
+        # Papers list their authors so: "赵延东、风笑天". The first name's
+        # common surname tells a name line from a list of places or things.
+        if _NAME_LINE_RE.match(line) and _zh_person(line.split("、")[0], marked=False):
+            return clean_authors(line.split("、"))
     # Last, the editor ("责任编辑：张三"): Chinese news sites that credit no
     # writer credit the editor responsible for the story, and Chinese readers
     # and extractors (GNE) take that credit as its byline.

@@ -385,6 +385,22 @@ def test_chinese_reporter_bylines() -> None:
     assert extract_article(zh_page(edited), URL).authors == ["刘林源"]
     both = edited.replace("来源：晚报", "来源：晚报　本报记者 王小明")
     assert extract_article(zh_page(both), URL).authors == ["王小明"]
+
+
+def test_chinese_name_lines_and_network_publishers() -> None:
+    paper = (
+        "<h1>社会资本与下岗职工的再就业</h1><div class='content'><p>赵延东、风笑天</p>"
+        f"<p>{ZH_PARA}</p><p>{ZH_PARA}</p></div>"
+    )
+    assert extract_article(zh_page(paper), URL).authors == ["赵延东", "风笑天"]
+    places = paper.replace("赵延东、风笑天", "北京、上海、广州")
+    assert extract_article(zh_page(places), URL).authors == []
+    # "大汉网络" in <meta name="author"> is a site: the signature names the writer.
+    signed = (
+        f"<h1>一位外科医生</h1><div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA} （袁源）</p></div>"
+    )
+    page = zh_page(signed).replace("<head>", '<head><meta name="author" content="大汉网络">')
+    assert extract_article(page, URL).authors == ["袁源"]
     essay = (
         "<h1>露天电影院</h1>"
         f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA} 海姑娘写于2005年6月10日</p></div>"
