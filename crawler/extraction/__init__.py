@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .access import Access, find_access
-from .authors import byline_window, find_authors, signed_authors
+from .authors import above_headline, byline_window, find_authors, signed_authors
 from .dates import (
     Dated,
     DateSource,
@@ -65,7 +65,7 @@ __all__ = [
 # the N-th change of a day) whenever the output of extract_article changes for
 # any page: text, metadata, is_article.
 # A refactor that leaves every output byte-identical keeps it.
-EXTRACTOR_VERSION = "2026-12-02.4"
+EXTRACTOR_VERSION = "2026-12-02.5"
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def _extract(
     window = byline_window(page, title)
 
     published = stated_published(tree, metas, ld_objs) or heuristic_published(
-        tree, metas, window, page, url
+        tree, metas, window, page, url, above_headline(page, title)
     )
     modified = stated_modified(tree, metas, ld_objs)
     # Bylines live in elements the pruning below may drop, so read them first.

@@ -18,9 +18,8 @@ from .dates import TEXT_DATE_RE
 from .lines import WS_RE
 
 
-def byline_window(page: str, title: str | None) -> str:
-    """Text just below the headline in ``page`` (:func:`page_text`), where bylines and
-    dates are printed."""
+def headline_at(page: str, title: str | None) -> int:
+    """Where the headline starts in ``page`` (:func:`page_text`); 0 if it is not found."""
     start = 0
     if title:
         probe = title.strip()[:12]
@@ -32,7 +31,20 @@ def byline_window(page: str, title: str | None) -> str:
             nxt = page.find(probe, pos + 1)
             if 0 <= nxt < pos + 3000:
                 start = nxt
+    return start
+
+
+def byline_window(page: str, title: str | None) -> str:
+    """Text just below the headline in ``page``, where bylines and dates are printed."""
+    start = headline_at(page, title)
     return page[start : start + 600]
+
+
+def above_headline(page: str, title: str | None) -> str:
+    """The few words printed just above the headline (an e-paper's page date); "" if the
+    headline was not found."""
+    start = headline_at(page, title)
+    return page[max(0, start - 40) : start]
 
 
 _BY_PREFIX_RE = re.compile(

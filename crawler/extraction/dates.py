@@ -384,12 +384,18 @@ def stated_published(
 
 
 def heuristic_published(
-    tree: HtmlElement, metas: dict[str, str], window: str, page_text: str, url: str | None
+    tree: HtmlElement,
+    metas: dict[str, str],
+    window: str,
+    page_text: str,
+    url: str | None,
+    above: str = "",
 ) -> Dated | None:
     """A publication date the page prints rather than declares, most telling first:
     a labelled date under the headline ("发布时间：", "Опубликовано"), a numeric date
     there, htmldate's reading of the page, a date with a month name under the
-    headline, a labelled date anywhere."""
+    headline, a labelled date anywhere, a numeric date just ``above`` the headline
+    (an e-paper's page date)."""
     # A month-name date under the headline waits for htmldate: on English pages
     # it is as often a photo caption's or an archive banner's ("May 18, 2010").
     # A label further down may be a comment's ("发表时间"), so it comes last.
@@ -398,7 +404,7 @@ def heuristic_published(
         return Dated(dt, DateSource.TEXT)
     dt = fallback_date(tree, url)
     if dt is None:
-        dt = word_date(window) or labelled_date(page_text)
+        dt = word_date(window) or labelled_date(page_text) or text_date(above)
         return Dated(dt, DateSource.TEXT) if dt is not None else None
     # htmldate does not say where it looked; name the evidence it must have used.
     on_url = url_date(url)

@@ -451,6 +451,17 @@ def test_a_magazine_story_is_dated_by_the_issue_it_ends_with() -> None:
     assert result.published_at_source == "text"
 
 
+def test_an_e_paper_story_is_dated_by_the_page_date_above_its_headline() -> None:
+    body = (
+        "<div class='pager'>上一版 下一版 往期 2022年02月13日</div><h1>厕所革命改善人居环境</h1>"
+        f"<div class='content'><p>{ZH_PARA}</p><p>{ZH_PARA}</p></div>"
+    )
+    page = zh_page(body).replace("<title>公交地铁日票封顶", "<title>厕所革命改善人居环境")
+    result = extract_article(page, "https://epaper.example.com/html/content_1.htm")
+    assert result.published_at == datetime(2022, 2, 13, tzinfo=UTC)
+    assert result.published_at_source == "text"
+
+
 def test_split_story_containers_are_joined_and_teaser_articles_dropped() -> None:
     chunk = "<div class='row'><div class='story-body'><p>{}</p></div></div>"
     body = (
