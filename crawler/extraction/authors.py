@@ -261,14 +261,17 @@ _LABELLED_RE = re.compile(
     r"|作者\s*[:：]?\s*[\[【]\s*([^\s\]】]{2,12})\s*[\]】]"
     r"|(?:发布时间|发表时间)[^|]{0,40}?\bby\s+([\w.-]{2,30})"
     r"|(?:автор|текст|autor|tekst|συντάκτης|συντάκτρια)\s*[:：]\s*"
-    r"([^\W\d_][\w.-]+(?:\s+[^\W\d_][\w.-]+)?)"
-    # A forum post names its poster in its stamp: "本贴由 大卫 于2005年8月12日",
-    # "ggjjzhzz 发表于 2005-09-12".
-    r"|(?:本贴|本帖|此贴|此帖)由\s*([^\s\d]{2,20}?)\s*于\s*(?:19|20)\d\d"
-    r"|(?<!\S)([^\s\d\[\]【】《》()（）:：|。，、；！？“”][^\s\[\]【】《》()（）:：|。，、；！？“”]{1,19})"
-    r"\s+发表于\s*(?:19|20)\d\d",
+    r"([^\W\d_][\w.-]+(?:\s+[^\W\d_][\w.-]+)?)",
     re.IGNORECASE,
 )
+# A forum post names its poster in its stamp: "本贴由 大卫 于2005年8月12日",
+# "ggjjzhzz 发表于 2005-09-12".
+_POSTER_RE = re.compile(
+    r"(?:本贴|本帖|此贴|此帖)由\s*([^\s\d]{2,20}?)\s*于\s*(?:19|20)\d\d"
+    r"|(?<!\S)([^\s\d\[\]【】《》()（）:：|。，、；！？“”][^\s\[\]【】《》()（）:：|。，、；！？“”]{1,19})"
+    r"\s+发表于\s*(?:19|20)\d\d"
+)
+_POSTER_WORDS = ("发表于", "贴由", "帖由")
 # Words that stand where a forum stamp names its poster but are not one.
 _NOT_POSTER = frozenset({"本文", "此文", "该文", "原文", "文章", "本贴", "本帖", "楼主"})
 # Chinese sites that name no writer credit the story's editor, one: "（责任编辑：刘林源）".
@@ -289,7 +292,7 @@ def _capitalised_words(words: str) -> str:
 def labelled_byline(page: str) -> list[str]:
     """Names behind a byline label anywhere on the page (the first label that names someone)."""
     for match in _LABELLED_RE.finditer(page):
-        zh_run, bracketed, signed, handle, by, other, post_by, poster = match.groups()
+        zh_run, bracketed, signed, handle, by, other = match.groups()
         if zh_run or bracketed or signed:
             # "来源：" mostly names a paper: only a person's name (common surname)
             # counts; behind "作者：" / "记者：" any name goes (pen names, forum handles).
@@ -299,9 +302,21 @@ def labelled_byline(page: str) -> list[str]:
             names = [_capitalised_words(other)]
         else:
             # A user name ("作者[太小心]", "by duscha") is whatever the site shows.
-            name = handle or by or post_by or poster
-            names = [] if name in _NOT_POSTER else [name]
+            names = [handle or by]
         names = clean_authors(names)
+        if names:
+            return names
+    return []
+
+
+def forum_poster(page: str) -> list[str]:
+    """The user name a forum post's stamp gives, as the site shows it."""
+    # The pattern may start at any word; most pages have no stamp to find.
+    if not any(word in page for word in _POSTER_WORDS):
+        return []
+    for match in _POSTER_RE.finditer(page):
+        name = match.group(1) or match.group(2)
+        names = clean_authors([] if name in _NOT_POSTER else [name])
         if names:
             return names
     return []
@@ -318,7 +333,7 @@ def signed_authors(text: str, page: str = "", title: str | None = None) -> list[
     found = clean_authors(zh_byline(text[:200], text[-200:]) or zh_signature(text))
     if found or not page:
         return found
-    found = labelled_byline(page)
+    found = labelled_byline(page) or forum_poster(page)
     if found:
         return found
     # A blog page is its owner's: "bjreader的博客".
