@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import sys
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from newsarchive import cjk
 
 # similarity.CJK_CHARS as it was when signatures were first stored: the tokens
@@ -50,3 +53,8 @@ def test_character_predicates() -> None:
     assert cjk.UNSPACED_RE.fullmatch("あ") and not cjk.UNSPACED_RE.fullmatch("한")
     assert cjk.cjk_count("Tokyo 東京とソウル서울, 2024") == 8
     assert cjk.cjk_count("") == 0
+
+
+@given(st.text(alphabet="aЯ 1,。東京とソウル서울𠀀々ﾊ\u3000\n", max_size=40))
+def test_cjk_count_counts_each_cjk_character(text: str) -> None:
+    assert cjk.cjk_count(text) == sum(1 for char in text if cjk.is_cjk(char))

@@ -51,6 +51,7 @@ KANA_RE = re.compile(f"[{KANA_CHARS}]")
 HANGUL_RE = re.compile(f"[{HANGUL_CHARS}]")
 UNSPACED_RE = re.compile(f"[{UNSPACED_CHARS}]")
 CJK_RE = re.compile(f"[{CJK_CHARS}]")
+_NON_CJK_RUN_RE = re.compile(f"[^{CJK_CHARS}]+")
 
 
 def is_cjk(char: str) -> bool:
@@ -60,4 +61,8 @@ def is_cjk(char: str) -> bool:
 
 def cjk_count(text: str) -> int:
     """How many Han, kana and hangul characters ``text`` holds."""
-    return len(CJK_RE.findall(text))
+    # Called on every line of every page: ASCII is answered without a scan, and
+    # a CJK text is measured by its few non-CJK runs, not a list of characters.
+    if text.isascii():
+        return 0
+    return len(text) - sum(map(len, _NON_CJK_RUN_RE.findall(text)))
