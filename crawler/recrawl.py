@@ -31,7 +31,7 @@ from newsarchive.storage.fetches import KnownArticle
 from newsarchive.storage.models import utcnow
 
 from .context import CrawlContext, crawl_context, crawl_store
-from .urls import canonical_url, url_key
+from .urls import UrlKeys, canonical_url, url_key
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +85,9 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
         self.policy = RecrawlPolicy(context.recrawl_rules)
         self.known: dict[str, _Known] = {}
         self.now = utcnow()
-        self.skipped: set[int] = set()
+        self.skipped = UrlKeys()
         """The known articles counted as skipped, by :func:`.urls.url_key` of their URL."""
-        self.looked_up: set[int] = set()
+        self.looked_up = UrlKeys()
         """Canonical URLs asked about already, found or not, as :func:`.urls.url_key`
         (one for every URL the crawl lists)."""
         self.lookup_failed = False

@@ -60,6 +60,12 @@ NEWSARCHIVE_DEFAULTS: dict[str, object] = {
     # … → sitemap, this many documents below the configured one. Deeper is a
     # counted error, so an index that lists itself under new URLs cannot run on.
     "NEWSARCHIVE_SITEMAP_DEPTH": 5,
+    # The crawl process's C heap (crawler/memory.py, glibc only): blocks this large
+    # or larger are mapped on their own and unmapped when freed, and its threads
+    # share this many heaps; 0 keeps glibc's default. Both keep memory flat in a
+    # long crawl, where the defaults left freed holes in every thread's heap.
+    "NEWSARCHIVE_MALLOC_MMAP_THRESHOLD": 128 * 1024,
+    "NEWSARCHIVE_MALLOC_ARENA_MAX": 2,
 }
 
 DEFAULTS: dict[str, object] = {
@@ -124,6 +130,7 @@ DEFAULTS: dict[str, object] = {
     },
     "EXTENSIONS": {
         "newsarchive.crawler.coverage.FieldCoverage": 500,
+        "newsarchive.crawler.memory.MallocTuning": 0,
     },
     "ITEM_PIPELINES": {
         f"{PIPELINES}.clean.CleanPipeline": 100,

@@ -28,7 +28,7 @@ from ..items import ArticleItem
 from ..pages import NotAStory, StoryIdentity, for_extraction, prepare_story
 from ..processes import extraction_pool
 from ..settings import setting_bool, setting_int
-from ..urls import canonical_url, story_url, url_key
+from ..urls import UrlKeys, canonical_url, story_url, url_key
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class TemplateLearner:
     ) -> None:
         self.counts: dict[int, int] = counts if counts is not None else {}
         # As url_key: one per story the source stored, and strings took more memory.
-        self.seen_urls: set[int] = {url_key(url) for url in known_urls or ()}
+        self.seen_urls = UrlKeys(url_key(url) for url in known_urls or ())
         self.once = np.empty(0, dtype=np.int64)
         """Sorted: blocks seen on one story of this crawl so far, moved out of ``counts``
         at each :meth:`take_pending`. They are nearly all story text and nearly all

@@ -11,7 +11,7 @@ from scrapy.exceptions import DropItem
 
 from ..items import ArticleItem
 from ..pages import identify
-from ..urls import url_key
+from ..urls import UrlKeys, url_key
 
 
 class DedupePipeline:
@@ -19,7 +19,7 @@ class DedupePipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
-        self.seen: set[int] = set()
+        self.seen = UrlKeys()
         """The canonical URLs of this crawl's stories, as :func:`.urls.url_key`."""
 
     @classmethod

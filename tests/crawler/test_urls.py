@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsarchive.crawler.urls import canonical_url, story_url
+from newsarchive.crawler.urls import UrlKeys, canonical_url, story_url, url_key
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,23 @@ def test_story_url_prefers_declared_canonical() -> None:
 )
 def test_story_url_ignores_missing_or_broken_canonical(declared: str | None) -> None:
     assert story_url("http://news.test/story/1#c", declared) == "http://news.test/story/1"
+
+
+def test_url_keys_hold_what_was_added_and_nothing_else() -> None:
+    urls = [f"https://news.example.com/2024/05/story-{n}.html" for n in range(6000)]
+    keys = UrlKeys(url_key(url) for url in urls[:1000])
+    # Enough added one at a time for several merges into the sorted arrays.
+    for url in urls[1000:5000]:
+        keys.add(url_key(url))
+    keys.update(url_key(url) for url in urls[:10])  # already there: not counted twice
+    assert len(keys) == 5000
+    assert all(url_key(url) in keys for url in urls[:5000])
+    assert not any(url_key(url) in keys for url in urls[5000:])
+    assert "https://news.example.com/2024/05/story-1.html" not in keys
+
+
+def test_url_keys_sharing_their_high_half_are_told_apart() -> None:
+    first, second = (7 << 64) | 1, (7 << 64) | 2
+    keys = UrlKeys([first, second, (1 << 128) - 1])
+    assert first in keys and second in keys and (1 << 128) - 1 in keys
+    assert (7 << 64) | 3 not in keys and 7 not in keys and -1 not in keys
