@@ -134,10 +134,15 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
     async def process_spider_output_async(
         self, response: Response | None, result: AsyncIterator[Any], spider: Any = None
     ) -> AsyncIterator[Any]:
-        pending: list[Request] = []
+        # Requests with their canonical URL, computed once: a sitemap lists thousands.
+        pending: list[tuple[Request, str]] = []
         async for output in result:
-            if isinstance(output, Request) and response is not None and self._unasked(output):
-                pending.append(output)
+            if (
+                isinstance(output, Request)
+                and response is not None
+                and (url := self._unasked(output)) is not None
+            ):
+                pending.append((output, url))
                 if len(pending) >= LOOKUP_BATCH:
                     for request in await self._looked_up(pending, response):
                         yield request
@@ -148,18 +153,20 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
             for request in await self._looked_up(pending, response):
                 yield request
 
-    def _unasked(self, request: Request) -> bool:
+    def _unasked(self, request: Request) -> str | None:
+        """The canonical URL of a page request the archive was not asked about yet."""
         # Pages only: feeds and sitemaps (neither listed nor followed) are no stories.
         if not (request.meta.get("listed") or request.meta.get("follow")):
-            return False
+            return None
         url = canonical_url(request.url)
-        return url not in self.known and url_key(url) not in self.looked_up
+        return url if url not in self.known and url_key(url) not in self.looked_up else None
 
-    async def _looked_up(self, requests: list[Request], response: Response) -> list[Request]:
+    async def _looked_up(
+        self, requests: list[tuple[Request, str]], response: Response
+    ) -> list[Request]:
         """``requests`` once the archive said which of them other sources stored."""
         fresh: dict[int, str] = {}
-        for r in requests:
-            url = canonical_url(r.url)
+        for _request, url in requests:
             if (key := url_key(url)) not in self.looked_up:
                 fresh[key] = url
         self.looked_up.update(fresh)
@@ -173,7 +180,7 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
                 self.lookup_failed = True
             else:
                 self._remember(found)
-        return [r for r in requests if self.get_processed_request(r, response) is not None]
+        return [r for r, url in requests if self._processed(r, url) is not None]
 
     def _remember(self, articles: Iterable[KnownArticle]) -> None:
         for article in articles:
@@ -183,7 +190,11 @@ class RecrawlMiddleware(BaseSpiderMiddleware):
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
         if response is None:
             return request
-        known = self.known.get(canonical_url(request.url))
+        return self._processed(request, canonical_url(request.url))
+
+    def _processed(self, request: Request, url: str) -> Request | None:
+        """``request`` (whose canonical URL is ``url``), or None for a known story not due."""
+        known = self.known.get(url)
         if known is None or self._due(known):
             return request
         if (key := url_key(known.url)) not in self.skipped:
