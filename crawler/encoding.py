@@ -342,6 +342,40 @@ def _cjk_score(ch: str, script: str, prev: str, nxt: str) -> tuple[float, float]
     return 1.0, 0.0
 
 
+# Kinds of a non-ASCII character, for _plausibility.
+_SPACE, _BROKEN, _SEPARATOR, _TYPOGRAPHY, _HALFWIDTH, _CJK_LETTER, _LETTER = range(7)
+
+
+@lru_cache(maxsize=16384)
+def _kind(ch: str) -> tuple[int, str, int, str | None, bool]:
+    """(kind, script, case: 1 upper / -1 lower / 0, Latin alphabet key, alphabetic script)."""
+    if ch.isspace():
+        return _SPACE, "", 0, None, False
+    category = unicodedata.category(ch)
+    if ch == "\ufffd" or category in ("Cc", "Co", "Cn", "Cs"):
+        return _BROKEN, "", 0, None, False
+    if not ch.isalpha():
+        separator = category[0] in "SN" or (category[0] == "P" and ch not in _IN_WORD_PUNCTUATION)
+        return (_SEPARATOR if separator else _TYPOGRAPHY), "", 0, None, False
+    script = _script(ch)
+    if script == "HALFWIDTH":
+        return _HALFWIDTH, script, 0, None, False
+    if script in ("CJK", "HANGUL"):
+        return _CJK_LETTER, script, 0, None, False
+    case = 1 if ch.isupper() else -1 if ch.islower() else 0
+    key = None
+    if script == "LATIN":
+        low = ch.lower()
+        key = low if len(low) == 1 else ch
+    return _LETTER, script, case, key, script in _ALPHABETIC_SCRIPTS
+
+
+@lru_cache(maxsize=16384)
+def _side(ch: str) -> tuple[str | None, bool]:
+    """A neighbour's script if it is a letter, and whether it is ASCII or Latin."""
+    return (_script(ch) if ch.isalpha() else None), ch.isascii() or _script(ch) == "LATIN"
+
+
 def _plausibility(text: str) -> float:
     """How much the non-ASCII characters of decoded HTML look like real text, -1 to 1.
 
@@ -358,6 +392,7 @@ def _plausibility(text: str) -> float:
     # Element boundaries become newlines: a space next to a hanzi is evidence
     # (see _cjk_score), a tag is not.
     visible = _TAGS_RE.sub("\n", text)
+    last = len(visible) - 1
     good = bad = 0.0
     total = 0
     latin: dict[str, int] = {}
@@ -368,54 +403,51 @@ def _plausibility(text: str) -> float:
             break
         for i in range(run.start(), run.end()):
             ch = visible[i]
-            if ch.isspace():
+            kind, script, case, key, alphabetic = _kind(ch)
+            if kind in (_SPACE, _TYPOGRAPHY):
+                # Typography (« » – € ©, 、。) is neutral: it must not dilute a
+                # page's score against a codec that turns it into letters.
                 continue
-            prev = visible[i - 1] if i else " "
-            nxt = visible[i + 1] if i + 1 < len(visible) else " "
-            category = unicodedata.category(ch)
-            if ch == "\ufffd" or category in ("Cc", "Co", "Cn", "Cs"):
+            if kind == _BROKEN:
                 total += 1
                 bad += 1
                 continue
-            if not ch.isalpha():
-                if (
-                    (category[0] in "SN" or (category[0] == "P" and ch not in _IN_WORD_PUNCTUATION))
-                    and prev.isalpha()
-                    and nxt.isalpha()
-                ):
+            prev = visible[i - 1] if i else " "
+            nxt = visible[i + 1] if i < last else " "
+            if kind == _SEPARATOR:
+                if prev.isalpha() and nxt.isalpha():
                     total += 1
                     bad += 1
-                # Otherwise typography (« » – € ©, 、。) is neutral: it must
-                # not dilute a page's score against a codec that turns it
-                # into letters.
                 continue
             total += 1
-            script = _script(ch)
-            if script == "HALFWIDTH":
+            if kind == _HALFWIDTH:
                 bad += 1
-            elif script in ("CJK", "HANGUL"):
+                continue
+            if kind == _CJK_LETTER:
                 g, b = _cjk_score(ch, script, prev, nxt)
                 good += g
                 bad += b
-            elif any(n.isalpha() and _script(n) != script for n in (prev, nxt)) and not (
-                script == "LATIN" and all(n.isascii() or _script(n) == "LATIN" for n in (prev, nxt))
-            ):
+                continue
+            prev_script, prev_latin = _side(prev)
+            next_script, next_latin = _side(nxt)
+            if (
+                (prev_script is not None and prev_script != script)
+                or (next_script is not None and next_script != script)
+            ) and not (script == "LATIN" and prev_latin and next_latin):
                 # Two scripts inside one word.
                 bad += 1
-            elif (ch.isupper() and prev.islower()) or (prev.isdigit() and nxt.isdigit()):
+            elif (case == 1 and prev.islower()) or (prev.isdigit() and nxt.isdigit()):
                 # theyÆre (’ read as cp850), έΑΦ, 144Ч144: a capital inside a
                 # small-letter word, or a letter inside a number.
                 bad += 1
             else:
-                if ch.isupper():
+                if case == 1:
                     upper[script] = upper.get(script, 0) + 1
-                elif ch.islower():
+                elif case == -1:
                     lower[script] = lower.get(script, 0) + 1
-                if script == "LATIN":
-                    low = ch.lower()
-                    key = low if len(low) == 1 else ch
+                if key is not None:
                     latin[key] = latin.get(key, 0) + 1
-                elif script in _ALPHABETIC_SCRIPTS:
+                elif alphabetic:
                     good += 1
     if latin:
         # Letters outside the best-fitting language count against the codec.

@@ -5,12 +5,14 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsarchive.crawler import encoding as E
 from newsarchive.crawler.encoding import decode_html, detect_encoding, normalize_encoding_label
 from newsarchive.crawler.extraction import extract_article
 
@@ -254,3 +256,111 @@ def test_undeclared_legacy_snippet(source: str, charset: str) -> None:
     first = re.findall(r"<p>.*?</p>", (ENCODINGS / source).read_text(encoding="utf-8"))[0]
     text = f"<html><body>{first}</body></html>"
     assert decode_html(text.encode(charset)) == text
+
+
+# --- the plausibility score is computed from per-character tables --------------------
+
+
+def _plausibility_by_definition(text: str) -> float:
+    """The score as first written, one Unicode lookup per character and neighbour."""
+    # Element boundaries become newlines: a space next to a hanzi is evidence
+    # (see _cjk_score), a tag is not.
+    visible = E._TAGS_RE.sub("\n", text)
+    good = bad = 0.0
+    total = 0
+    latin: dict[str, int] = {}
+    upper: dict[str, int] = {}
+    lower: dict[str, int] = {}
+    for run in E._NON_ASCII_RE.finditer(visible):
+        if total >= E._SCORE_CHARS:
+            break
+        for i in range(run.start(), run.end()):
+            ch = visible[i]
+            if ch.isspace():
+                continue
+            prev = visible[i - 1] if i else " "
+            nxt = visible[i + 1] if i + 1 < len(visible) else " "
+            category = unicodedata.category(ch)
+            if ch == "\ufffd" or category in ("Cc", "Co", "Cn", "Cs"):
+                total += 1
+                bad += 1
+                continue
+            if not ch.isalpha():
+                if (
+                    (
+                        category[0] in "SN"
+                        or (category[0] == "P" and ch not in E._IN_WORD_PUNCTUATION)
+                    )
+                    and prev.isalpha()
+                    and nxt.isalpha()
+                ):
+                    total += 1
+                    bad += 1
+                # Otherwise typography (« » – € ©, 、。) is neutral: it must
+                # not dilute a page's score against a codec that turns it
+                # into letters.
+                continue
+            total += 1
+            script = E._script(ch)
+            if script == "HALFWIDTH":
+                bad += 1
+            elif script in ("CJK", "HANGUL"):
+                g, b = E._cjk_score(ch, script, prev, nxt)
+                good += g
+                bad += b
+            elif any(n.isalpha() and E._script(n) != script for n in (prev, nxt)) and not (
+                script == "LATIN"
+                and all(n.isascii() or E._script(n) == "LATIN" for n in (prev, nxt))
+            ):
+                # Two scripts inside one word.
+                bad += 1
+            elif (ch.isupper() and prev.islower()) or (prev.isdigit() and nxt.isdigit()):
+                # theyÆre (’ read as cp850), έΑΦ, 144Ч144: a capital inside a
+                # small-letter word, or a letter inside a number.
+                bad += 1
+            else:
+                if ch.isupper():
+                    upper[script] = upper.get(script, 0) + 1
+                elif ch.islower():
+                    lower[script] = lower.get(script, 0) + 1
+                if script == "LATIN":
+                    low = ch.lower()
+                    key = low if len(low) == 1 else ch
+                    latin[key] = latin.get(key, 0) + 1
+                elif script in E._ALPHABETIC_SCRIPTS:
+                    good += 1
+    if latin:
+        # Letters outside the best-fitting language count against the codec.
+        covered = max(
+            sum(n for c, n in latin.items() if c in alphabet) for alphabet in E._LATIN_ALPHABETS
+        )
+        good += covered
+        bad += sum(latin.values()) - covered
+    for script, n_upper in upper.items():
+        # Text is mostly lower case; more capitals than small letters is the
+        # signature of a case-swapping mix-up (KOI8-R read as cp1251).
+        if n_upper > lower.get(script, 0):
+            bad += 2 * n_upper
+    if not total:
+        return 0.0
+    return (good - bad) / total
+
+
+_MIXED = "aZé ÆœßşğıÖЯяжΑαέΦ東京とｶﾞ서울\ufffd\x85\ue000³·’«»–€©、。123<p>\n.,"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_MIXED, max_size=120))
+def test_plausibility_matches_its_definition_on_mixed_text(text: str) -> None:
+    assert E._plausibility(text) == pytest.approx(_plausibility_by_definition(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.binary(min_size=1, max_size=600),
+    st.sampled_from(["cp1252", "cp1251", "koi8-r", "iso8859-7", "cp1250", "gb18030", "big5"]),
+)
+def test_plausibility_matches_its_definition_on_mojibake(body: bytes, codec: str) -> None:
+    """Any bytes read as any codec: the wrong readings a page's guess has to score."""
+    text = E._decode_sample(body, codec)
+    assert E._plausibility(text) == pytest.approx(_plausibility_by_definition(text))
