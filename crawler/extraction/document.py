@@ -98,12 +98,16 @@ def repair_markup(text: str) -> str:
     return "".join(pieces)
 
 
+# Control characters other than the blanks (tab, newline, carriage return, form feed).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
 def _looks_like_markup(text: str) -> bool:
     head = text[:20_000]
     if "<" not in head:
         return False
     # Binary payloads decoded as text are full of control characters.
-    controls = sum(1 for ch in head if ch < " " and ch not in "\t\n\r\f")
+    controls = len(_CONTROL_RE.findall(head))
     return controls < len(head) * 0.05
 
 
