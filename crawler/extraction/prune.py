@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -467,21 +466,12 @@ def _drop_stamped_runs(
             _remove_keep_tail(el)
 
 
-@dataclass(frozen=True)
-class Pruned:
-    """What pruning did to the page's prose (CJK-weighted characters in paragraph-sized blocks)."""
+def prune_boilerplate(tree: HtmlElement) -> int:
+    """Remove page furniture from ``tree``; return the prose left in it (CJK-weighted chars).
 
-    total: int
-    kept: int
-
-    @property
-    def removed_share(self) -> float:
-        """A large share means the pruning may have taken the story with it."""
-        return 1 - self.kept / self.total if self.total else 0.0
-
-
-def prune_boilerplate(tree: HtmlElement) -> Pruned:
-    """Remove page furniture from ``tree``; say how much of the page's prose went with it."""
+    Prose is text in blocks long enough to be story paragraphs, links excepted:
+    a long headline in a list of other stories is not story text.
+    """
     body = tree.find("body")
     root = body if body is not None else tree
     # Prose mass: text in blocks long enough to be story paragraphs.  Bylines,
@@ -498,7 +488,7 @@ def prune_boilerplate(tree: HtmlElement) -> Pruned:
         if not isinstance(tag, str) or tag in _SKIP_TEXT_TAGS:
             continue
         own = _own_text_len(el)
-        if own >= 120:
+        if own >= 120 and tag != "a":
             prose[el] = own
         _mark_stamps(el, stamped)
         if (
@@ -549,5 +539,13 @@ def prune_boilerplate(tree: HtmlElement) -> Pruned:
         # The tail is text of the parent that follows the element: keep it.
         _remove_keep_tail(el)
     top = root.getroottree().getroot()
-    kept = sum(size for el, size in prose.items() if el.getroottree().getroot() is top)
-    return Pruned(total, kept)
+    return sum(size for el, size in prose.items() if _attached(el, top))
+
+
+def _attached(el: HtmlElement, top: HtmlElement) -> bool:
+    # A removed subtree still belongs to the document (its getroottree() is the
+    # page's), so only the chain of parents tells whether it is still in it.
+    last = el
+    for last in el.iterancestors():  # noqa: B007 - the loop finds the outermost one
+        pass
+    return last is top

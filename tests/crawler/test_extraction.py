@@ -6,10 +6,12 @@ import time
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
+import lxml.html
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsarchive.crawler.extraction import EXTRACTOR_VERSION, Extraction, extract_article
+from newsarchive.crawler.extraction.prune import prune_boilerplate
 
 PARAS = [
     "The regional transit authority approved a new fare structure on Monday that will cap daily "
@@ -479,6 +481,25 @@ def test_split_story_containers_are_joined_and_teaser_articles_dropped() -> None
     assert all(p in text for p in PARAS)
     assert text.index(PARAS[0]) < text.index(PARAS[1]) < text.index(PARAS[2])
     assert "Teaser" not in text and "You may also like" not in text
+
+
+def test_pruning_reports_only_the_prose_left_in_the_page() -> None:
+    """Removed furniture and link headlines are not story prose left for a second pass."""
+    teasers = "".join(
+        f"<li><a href='/news/{n}'>Council members debate the harbour ferry budget again as "
+        f"residents ask for a new timetable and lower fares for the winter season {n}</a></li>"
+        for n in range(12)
+    )
+    page = article(
+        f"<article>{paragraphs()}</article><aside class='related'><ul>{teasers}</ul></aside>"
+        f"<div class='comments'><p>{PARAS[0]}</p></div>"
+    )
+    tree = lxml.html.fromstring(page)
+    story = sum(len(p) for p in PARAS)
+    assert prune_boilerplate(tree) == story
+    assert tree.find(".//aside") is None and "comments" not in lxml.html.tostring(
+        tree, encoding=str
+    )
 
 
 def test_every_extraction_carries_the_extractor_version() -> None:
