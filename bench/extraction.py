@@ -211,7 +211,8 @@ def _truth_value(table: dict[str, dict[str, str]], page_id: str) -> str | None:
     if value is None:
         return None
     value = value.strip()
-    return None if not value or value.upper() == "UNKNOWN" else value
+    # One zh-news date is spelled "UNKNWON": it means unknown, not a date.
+    return None if not value or re.fullmatch(r"UNK\w*", value.upper()) else value
 
 
 def _date_parts(value: str) -> tuple[int, ...]:
