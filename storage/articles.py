@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
-from newsarchive.similarity import normalised_text
+from newsarchive.similarity import DEFAULT_NEAR_DUPLICATE_THRESHOLD, normalised_text
 
 from .models import Article, ArticleVersion, Source, latest_version, utcnow
 from .near_duplicates import (
@@ -70,11 +70,6 @@ class FetchedArticle:
     access: str | None = None
     """``free``, ``paywalled`` or ``unknown``."""
 
-
-# Measured with bench/dedupe.py: at 0.75 wire copies with a rewritten lead and a
-# cut paragraph are linked (recall 0.96) and stories sharing background
-# paragraphs are not (precision 1.0); at 0.8 recall falls to 0.90.
-DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.75
 
 # Built once, with parameters: building it for every story (a fresh aliased()
 # and its column expressions above all) was a third of the crawl's store thread.

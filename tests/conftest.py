@@ -80,22 +80,43 @@ def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def migrate(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    """Bring a fresh test database to head: a copy of a migrated file on SQLite (running
-    ten migrations per test is a good share of the suite's time), the migrations on
-    PostgreSQL (where a template database saves nothing: CREATE DATABASE costs as much)."""
+@pytest.fixture(scope="session")
+def migrated_pg_template() -> Iterator[str]:
+    """One PostgreSQL database migrated to head, for :func:`migrate` to clone (per worker)."""
+    from newsarchive.storage import create_archive_engine, ensure_schema
 
-    def migrate(url: str) -> None:
-        from newsarchive.storage import create_archive_engine, ensure_schema
-
-        path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
-        if path is not None and not path.exists():
-            shutil.copyfile(request.getfixturevalue("migrated_sqlite_file"), path)
-            return
+    with fresh_pg_database() as url:
         engine = create_archive_engine(url)
         ensure_schema(engine)
-        engine.dispose()
+        engine.dispose()  # a template with a connection open cannot be cloned
+        yield url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def migrate(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Bring a fresh, empty test database to head by copying one migrated once: a file copy
+    on SQLite, a clone of a template database on PostgreSQL (0.2 s against 0.5-0.9 s for the
+    migrations, over some hundred tests). The migrations themselves are tested where the
+    product runs them (``store.migrate()``, ``newsarchive db upgrade``, every CLI crawl)."""
+
+    def migrate(url: str) -> None:
+        if url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if not path.exists():
+                shutil.copyfile(request.getfixturevalue("migrated_sqlite_file"), path)
+                return
+            from newsarchive.storage import create_archive_engine, ensure_schema
+
+            engine = create_archive_engine(url)
+            ensure_schema(engine)
+            engine.dispose()
+            return
+        template = request.getfixturevalue("migrated_pg_template")
+        name = url.rsplit("/", 1)[1]
+        with _pg_admin() as admin:
+            # The fresh database is empty by contract: replacing it loses nothing.
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
     return migrate
 

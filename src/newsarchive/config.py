@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from .scheduler.cron import crontab_trigger
-from .storage.articles import DEFAULT_NEAR_DUPLICATE_THRESHOLD
+from .similarity import DEFAULT_NEAR_DUPLICATE_THRESHOLD
 
 DEFAULT_CONFIG_PATH = Path("newsarchive.toml")
 CONFIG_ENV = "NEWSARCHIVE_CONFIG"

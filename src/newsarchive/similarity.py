@@ -13,8 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .cjk import UNSPACED_CHARS
 
@@ -36,6 +35,17 @@ SEED = 1
 SCHEME = "affine32"
 """datasketch's name for the permutations :func:`signature` applies (see ``_permutations``)."""
 SIGNATURE_BYTES = NUM_PERM * 4
+
+if TYPE_CHECKING:
+    import numpy as np
+# numpy is imported by the functions that compute with it: the commands that only read
+# the archive (runs, search, export) import this module through storage and never do.
+
+# Measured with bench/dedupe.py: at 0.75 wire copies with a rewritten lead and a
+# cut paragraph are linked (recall 0.96) and stories sharing background
+# paragraphs are not (precision 1.0); at 0.8 recall falls to 0.90.
+DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.75
+"""Estimated Jaccard similarity from which a story is linked as a copy of another."""
 
 # Han and kana, the scripts written without spaces between words: part of the
 # stored signature format (see newsarchive.cjk).
@@ -75,13 +85,15 @@ def shingles(text: str, size: int = SHINGLE_SIZE) -> set[str]:
 # byte for byte (tests/test_similarity.py compares the two): importing
 # datasketch's MinHash loads its whole package, LSH and scipy included, about
 # 50 MiB in every extraction process for these few lines.
-_FMIX32 = tuple(np.uint32(n) for n in (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16))
+_FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
 
 
 @lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """The NUM_PERM affine permutations ``h -> a * h + b mod 2**32`` (``a`` odd, so each
     is a bijection), drawn as datasketch draws them from its seed."""
+    import numpy as np
+
     gen = np.random.RandomState(SEED)  # the legacy generator: its stream never changes
     a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
@@ -90,7 +102,9 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
 
 def _fmix32(hv: np.ndarray) -> np.ndarray:
     """MurmurHash3's 32-bit finalizer: spreads the input hashes before the permutations."""
-    shift1, mult1, shift2, mult2, shift3 = _FMIX32
+    import numpy as np
+
+    shift1, mult1, shift2, mult2, shift3 = map(np.uint32, _FMIX32)
     hv = (hv ^ (hv >> shift1)) * mult1
     hv = (hv ^ (hv >> shift2)) * mult2
     return hv ^ (hv >> shift3)
@@ -99,6 +113,8 @@ def _fmix32(hv: np.ndarray) -> np.ndarray:
 def _minhash(items: Iterable[bytes]) -> np.ndarray:
     """The minimum over ``items`` of each permutation of their hashes (uint32 arithmetic
     wraps, which is the modulo)."""
+    import numpy as np
+
     sha1 = hashlib.sha1
     digests = b"".join([sha1(item).digest()[:4] for item in items])
     hv = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32)).reshape(-1, 1)
@@ -115,6 +131,8 @@ def signature(text: str) -> bytes | None:
 
 
 def _values(sig: bytes) -> np.ndarray:
+    import numpy as np
+
     if len(sig) != SIGNATURE_BYTES:
         raise ValueError(f"a signature is {SIGNATURE_BYTES} bytes, not {len(sig)}")
     return np.frombuffer(sig, dtype="<u4")
@@ -122,6 +140,8 @@ def _values(sig: bytes) -> np.ndarray:
 
 def estimated_jaccard(a: bytes, b: bytes) -> float:
     """Jaccard similarity of two texts' shingle sets, estimated from their signatures."""
+    import numpy as np
+
     return float(np.count_nonzero(_values(a) == _values(b))) / NUM_PERM
 
 

@@ -31,17 +31,19 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> ExitCode:
     if args.enqueue:
         return _enqueue(args, ctx)
     from newsarchive.config import ConfigError
-    from newsarchive.crawler.run import BUSY, run_crawl
-    from newsarchive.storage.runs import RunStatus
-
-    from .output.runs import print_crawl_summary
 
     config = ctx.config(required=True)
     sources = config.select_sources(args.source)
     if not sources:
         raise ConfigError(f"{config.path}: no [[sources]] defined")
-    # run_crawl opens its own engine: find an unusable database before any work starts.
+    # run_crawl opens its own engine: find an unusable database before any work starts,
+    # and before the crawl's stack (Scrapy, extraction: seconds on a slow machine) loads.
     ctx.check_database()
+    from newsarchive.crawler.run import BUSY, run_crawl
+    from newsarchive.storage.runs import RunStatus
+
+    from .output.runs import print_crawl_summary
+
     overrides = {"LOG_LEVEL": args.log_level} if args.log_level else {}
     summaries = run_crawl(config, sources, overrides=overrides)
     print_crawl_summary(summaries, args.format)
