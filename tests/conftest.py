@@ -36,6 +36,20 @@ def _pg_admin():
         _pg_unavailable(str(exc).strip().splitlines()[0])
 
 
+# The folders whose tests run whole processes (daemons, workers, crawls), most
+# seconds first. Run first, they leave the short unit tests to end the run on both
+# workers together (``--dist worksteal``), not one 20-second journey on one of them.
+LONG_FIRST = ("cluster", "scheduler", "e2e", "health", "cli", "speed", "web", "imports")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        parts = Path(item.path).relative_to(Path(__file__).parent).parts
+        return LONG_FIRST.index(parts[0]) if parts[0] in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=rank)  # stable: a module's tests keep their order
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A new, empty PostgreSQL database for this test, dropped afterwards."""
