@@ -38,14 +38,17 @@ IN_PROCESS_COMMANDS = frozenset(
 )
 
 
-def invoke_cli(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+def invoke_cli(
+    *args: str, config: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a read-side command's ``main()`` in this process, as the console script would.
 
     The installed package's own entry point, argument parsing, output and exit
     code, without a new interpreter: a subprocess costs ~0.7 CPU-s of imports per
     call, which over the suite's many ``export``/``runs``/``search`` calls is most
     of its budget. The subprocess form (:func:`run_cli`) stays for crawls, the
-    daemon and the tests of the console script itself.
+    daemon and the tests of the console script itself. ``env`` is set for the
+    call, over an environment without ``NEWSARCHIVE_*`` variables, as run_cli's.
     """
     import io
     import logging
@@ -64,6 +67,8 @@ def invoke_cli(*args: str, config: Path | None = None) -> subprocess.CompletedPr
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     saved_env = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("NEWSARCHIVE_")}
+    replaced = {k: os.environ.get(k) for k in env or {}}
+    os.environ.update(env or {})
     try:
         # basicConfig only configures a root logger without handlers, as in a new process.
         root.handlers = []
@@ -74,6 +79,11 @@ def invoke_cli(*args: str, config: Path | None = None) -> subprocess.CompletedPr
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     finally:
         root.handlers, root.level = handlers, level
+        for key, value in replaced.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         os.environ.update(saved_env)
     stdout.flush()
     return subprocess.CompletedProcess(

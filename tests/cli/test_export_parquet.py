@@ -17,7 +17,7 @@ from newsarchive.storage import (
     save_article,
     write_session,
 )
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli, run_cli
 
 pq = pytest.importorskip("pyarrow.parquet", reason="the optional 'parquet' extra is not installed")
 
@@ -58,7 +58,7 @@ def test_parquet_export_holds_the_same_records_as_jsonl(tmp_path: Path, sqlite_u
     result = run_cli("export", "--format", "parquet", "--output", str(out), env=env)
     assert result.returncode == 0, result.stderr
     table = pq.read_table(out)
-    expected = [json.loads(line) for line in run_cli("export", env=env).stdout.splitlines()]
+    expected = [json.loads(line) for line in invoke_cli("export", env=env).stdout.splitlines()]
     assert table.column_names == list(expected[0])
     rows = table.to_pylist()
     assert [r["url"] for r in rows] == [e["url"] for e in expected]
@@ -68,6 +68,7 @@ def test_parquet_export_holds_the_same_records_as_jsonl(tmp_path: Path, sqlite_u
 
 
 def test_parquet_export_needs_an_output_file(sqlite_url: str) -> None:
-    result = run_cli("export", "--format", "parquet", env={"NEWSARCHIVE_DATABASE_URL": sqlite_url})
+    env = {"NEWSARCHIVE_DATABASE_URL": sqlite_url}
+    result = invoke_cli("export", "--format", "parquet", env=env)
     assert result.returncode == 2
     assert "--output" in result.stderr

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from newsarchive.storage.locks import source_lock
 from newsarchive.storage.runs import (
     abandon_run,
@@ -50,6 +52,9 @@ def test_abandon_run_closes_only_a_running_row(engine) -> None:
     assert run.status == "timeout" and run.error == "killed after the limit"
 
 
+# The journey once, on PostgreSQL, where crawls of one archive run side by side in
+# production; each dialect's lock is tested above (test_source_lock_is_exclusive_...).
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_crawl_of_a_busy_source_exits_4_and_crawls_nothing(
     database_url: str, engine, fresh_site, tmp_path: Path
 ) -> None:

@@ -19,7 +19,7 @@ from newsarchive.storage import (
     write_session,
 )
 from newsarchive.storage.models import Article, ArticleBand
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli, run_cli
 
 STORY = [
     "Kestrel Bay council voted on Tuesday night to keep the winter ferry running to Gull "
@@ -205,7 +205,8 @@ def test_duplicates_command_lists_clusters_from_another_process(engine, database
     assert 0.8 <= float(rows[1][2]) < 1.0
     assert rows[2][2:4] == ["1.00", "exact"]
 
-    result = run_cli("duplicates", "2", "--format", "jsonl", env=env)
+    # The other forms in this process: the subprocess above showed what another sees.
+    result = invoke_cli("duplicates", "2", "--format", "jsonl", env=env)
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["id"], r["cluster"], r["original"]) for r in records] == [
         (1, 1, True),
@@ -213,8 +214,8 @@ def test_duplicates_command_lists_clusters_from_another_process(engine, database
         (3, 1, False),
     ]
 
-    result = run_cli("duplicates", "4", env=env)
+    result = invoke_cli("duplicates", "4", env=env)
     assert result.returncode == 0 and result.stdout == ""
     assert "article 4 has no duplicates" in result.stderr
-    result = run_cli("duplicates", "99", env=env)
+    result = invoke_cli("duplicates", "99", env=env)
     assert result.returncode == 1 and "no article with id 99" in result.stderr

@@ -13,7 +13,7 @@ from newsarchive.storage import search as search_module
 from newsarchive.storage.models import Article
 from newsarchive.storage.search import parse_query, search_articles, snippet
 from tests.archive_corpus import build_corpus, fetched
-from tests.cli_process import run_cli
+from tests.cli_process import invoke_cli, run_cli
 
 
 @pytest.fixture
@@ -131,11 +131,11 @@ def test_search_command(database_url, engine, corpus) -> None:
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in records] == [corpus["trade_talks"], corpus["fishermen"]]
     assert set(records[0]) >= {"id", "title", "source", "date", "url", "snippet", "score"}
-    table = run_cli("search", "bridge", env=env)
+    table = invoke_cli("search", "bridge", env=env)
     assert table.returncode == 0, table.stderr
     assert "Swing bridge over Kestrel Harbour reopens" in table.stdout
     assert "[bridge]" in table.stdout
-    empty = run_cli("search", "  ", env=env)
+    empty = invoke_cli("search", "  ", env=env)
     assert empty.returncode == 2
 
 
