@@ -8,8 +8,10 @@ import) is loaded only to migrate, or when the history has branches.
 
 from __future__ import annotations
 
+import logging
 import re
 from importlib.resources import files
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
@@ -69,16 +71,21 @@ def current_revision(engine: Engine) -> str | None:
     return rows[0][0] if rows else None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def _alembic_command() -> ModuleType:
+    # Alembic 1.17 and later log the set-up of each of their own plugins at INFO when
+    # imported: seven lines in a daemon's log that say nothing of the archive.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    return command
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    _alembic_command().upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    from alembic import command
-
-    command.downgrade(alembic_config(engine), revision)
+    _alembic_command().downgrade(alembic_config(engine), revision)
 
 
 def ensure_schema(engine: Engine) -> None:
