@@ -100,11 +100,16 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def _fmix32(hv: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer: spreads the input hashes before the permutations."""
+@lru_cache(maxsize=1)
+def _fmix32_constants() -> tuple[np.uint32, ...]:
     import numpy as np
 
-    shift1, mult1, shift2, mult2, shift3 = map(np.uint32, _FMIX32)
+    return tuple(map(np.uint32, _FMIX32))
+
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer: spreads the input hashes before the permutations."""
+    shift1, mult1, shift2, mult2, shift3 = _fmix32_constants()
     hv = (hv ^ (hv >> shift1)) * mult1
     hv = (hv ^ (hv >> shift2)) * mult2
     return hv ^ (hv >> shift3)
