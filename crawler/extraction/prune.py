@@ -466,6 +466,52 @@ def _drop_stamped_runs(
             _remove_keep_tail(el)
 
 
+# A story container holding this much prose, and this share of the page's, is
+# the story beyond doubt; below it (short stories, pages of comments) the
+# container may be a sidebar's, and nothing is dropped for being far from it.
+_CLEAR_STORY = 1000
+_CLEAR_SHARE = 0.5
+# Branches this many levels above the story container, or more, are "far".
+_FAR = 2
+_HEADLINE_TAGS = ("h1", "h2")
+
+
+def _drop_far_branches(
+    root: HtmlElement, core: HtmlElement, prose_under: dict[HtmlElement, int]
+) -> None:
+    """Remove the branches far from a clear story container that hold no prose.
+
+    Beside the container's grandparent and the ancestors above it are the
+    page's menus, footers, tickers and "most read" boxes; what belongs to the
+    story up there is its headline, kept, and the date and byline above it,
+    which are not links: a branch before the story goes only when it is mostly
+    link text.  trafilatura discards most of these branches anyway, but each
+    of its passes pays for them (on the DEV parts, 10-25 % of extraction's
+    time), and the lines it kept from them were mostly furniture.
+    """
+    node, height = core, 0
+    while node is not root:
+        parent = node.getparent()
+        if parent is None:
+            return
+        height += 1
+        if height >= _FAR:
+            before = True
+            for branch in list(parent):
+                if branch is node:
+                    before = False
+                    continue
+                if (
+                    isinstance(branch.tag, str)
+                    and branch.tag not in ("head", "title", *_HEADLINE_TAGS)
+                    and not prose_under.get(branch, 0)
+                    and next(branch.iter(*_HEADLINE_TAGS), None) is None
+                    and (not before or _link_share(branch) >= 0.5)
+                ):
+                    _remove_keep_tail(branch)
+        node = parent
+
+
 def prune_boilerplate(tree: HtmlElement) -> int:
     """Remove page furniture from ``tree``; return the prose left in it (CJK-weighted chars).
 
@@ -507,6 +553,7 @@ def prune_boilerplate(tree: HtmlElement) -> int:
         if parent is not None:
             by_parent[parent] = by_parent.get(parent, 0) + size
     protected: set[HtmlElement] = set()
+    core: HtmlElement | None = None
     if by_parent:
         core = max(by_parent, key=by_parent.__getitem__)
         _join_continuations(core, by_parent)
@@ -538,6 +585,8 @@ def prune_boilerplate(tree: HtmlElement) -> int:
     for el in doomed:
         # The tail is text of the parent that follows the element: keep it.
         _remove_keep_tail(el)
+    if core is not None and by_parent[core] >= max(_CLEAR_STORY, _CLEAR_SHARE * total):
+        _drop_far_branches(root, core, prose_under)
     top = root.getroottree().getroot()
     return sum(size for el, size in prose.items() if _attached(el, top))
 

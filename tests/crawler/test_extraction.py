@@ -502,6 +502,58 @@ def test_pruning_reports_only_the_prose_left_in_the_page() -> None:
     )
 
 
+MORE_PARAS = [
+    "Riders' groups welcomed the decision but said the authority should also lower the price "
+    "of a single ticket, which has risen three times since the network was reorganised.",
+    "The cap takes effect on the first of July, and riders who pay with paper tickets will be "
+    "able to exchange them for a contactless card at any staffed station free of charge.",
+    "The authority's board will review the first six months of the scheme in January and "
+    "publish the figures for each line, including how many riders reached the daily cap.",
+]
+
+
+def far_furniture_page() -> str:
+    """A story whose container sits two levels below the page's furniture (an old portal's
+    layout): a link strip and a byline before it, a copyright line after it."""
+    story = "".join(f"<p>{p}</p>" for p in PARAS + MORE_PARAS)
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Fare caps approved</title></head><body><div id='ContentArea'>"
+        "<div class='strip'><a href='/news/'>News</a> | <a href='/sport/'>Sport</a> | "
+        "<a href='/jobs/'>Jobs</a> | <a href='/cars/'>Cars</a></div>"
+        "<div class='Byline'>By Kari Nordmann, 12 May 2024</div><h2>Fare caps approved</h2>"
+        f"<div class='ContentBlock'><form id='PageForm'>{story}</form></div>"
+        "<p class='Legal'>Copyright © 1998-2005 Example Media, LLC</p></div></body></html>"
+    )
+
+
+def test_furniture_far_from_a_clear_story_is_not_kept() -> None:
+    text = extract_article(far_furniture_page(), URL).text
+    assert text.split("\n") == PARAS + MORE_PARAS
+    assert "Copyright" not in text
+
+
+def test_pruning_far_from_the_story_keeps_its_headline_and_byline() -> None:
+    """Only link furniture goes from before the story; its headline and byline stay."""
+    tree = lxml.html.fromstring(far_furniture_page())
+    prune_boilerplate(tree)
+    html = lxml.html.tostring(tree, encoding=str)
+    assert "Fare caps approved</h2>" in html and "By Kari Nordmann" in html
+    assert "Sport" not in html and "Copyright" not in html
+    assert all(p in html for p in PARAS + MORE_PARAS)
+
+
+def test_pruning_keeps_everything_beside_a_short_story() -> None:
+    """A short story's container may be a sidebar's: nothing goes for being far from it."""
+    short = far_furniture_page()
+    for paragraph in PARAS[1:] + MORE_PARAS:
+        short = short.replace(paragraph, "")
+    tree = lxml.html.fromstring(short)
+    prune_boilerplate(tree)
+    html = lxml.html.tostring(tree, encoding=str)
+    assert "Sport" in html and "Copyright" in html
+
+
 def test_every_extraction_carries_the_extractor_version() -> None:
     story = extract_article(article("".join(f"<p>{p}</p>" for p in PARAS)), URL)
     assert story.text
