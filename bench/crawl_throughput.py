@@ -132,6 +132,9 @@ class Run:
     peak_pss_mib: float = 0.0
     """Highest sum of PSS over the tree: RSS counts a page shared by several processes
     (libpython, lxml, numpy) in each of them, PSS shares it out among them."""
+    cpu_by_kind: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of the processes of each kind, as last sampled: which one the
+    crawl waits for (the crawl process is one thread of Python; extraction is spread)."""
 
 
 def _kind(cmdline: bytes, root: bool) -> str:
@@ -156,11 +159,17 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
-def _tree_rss_kib(root: int) -> tuple[int, dict[str, int], int]:
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _tree_rss_kib(
+    root: int, cpu: dict[int, tuple[str, float]] | None = None
+) -> tuple[int, dict[str, int], int]:
     """RSS of ``root`` and its descendants (from /proc), in KiB, the largest one of each
-    kind of process, and the tree's PSS."""
+    kind of process, and the tree's PSS; ``cpu`` gets each process's kind and CPU seconds."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
+    ticks: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -169,7 +178,9 @@ def _tree_rss_kib(root: int) -> tuple[int, dict[str, int], int]:
             status = (entry / "status").read_text()
         except OSError:
             continue
-        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        fields = stat.rsplit(")", 1)[1].split()
+        parents[int(entry.name)] = int(fields[1])
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime + stime
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 rss[int(entry.name)] = int(line.split()[1])
@@ -187,6 +198,8 @@ def _tree_rss_kib(root: int) -> tuple[int, dict[str, int], int]:
             continue
         kind = _kind(cmdline, pid == root)
         by_kind[kind] = max(by_kind.get(kind, 0), rss.get(pid, 0))
+        if cpu is not None and pid in ticks:
+            cpu[pid] = (kind, ticks[pid] / _TICKS)
     return sum(rss.get(pid, 0) for pid in tree), by_kind, sum(_pss_kib(pid) for pid in tree)
 
 
@@ -196,12 +209,13 @@ def run_child(argv: list[str]) -> Run:
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = peak_pss = 0
     peaks: dict[str, int] = {}
+    cpu: dict[int, tuple[str, float]] = {}
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak, peak_pss
         while not done.wait(0.2):
-            total, by_kind, pss = _tree_rss_kib(proc.pid)
+            total, by_kind, pss = _tree_rss_kib(proc.pid, cpu)
             peak, peak_pss = max(peak, total), max(peak_pss, pss)
             for kind, kib in by_kind.items():
                 peaks[kind] = max(peaks.get(kind, 0), kib)
@@ -217,12 +231,16 @@ def run_child(argv: list[str]) -> Run:
         raise SystemExit(f"{argv[:3]} failed:\n{proc.stderr.read().decode()[-3000:]}")
     # wait4 counts the child and its waited-for descendants (extraction processes).
     peak = max(peak, usage.ru_maxrss)
+    cpu_by_kind: dict[str, float] = {}
+    for kind, seconds in cpu.values():
+        cpu_by_kind[kind] = cpu_by_kind.get(kind, 0.0) + seconds
     return Run(
         elapsed,
         usage.ru_utime + usage.ru_stime,
         peak / 1024,
         {kind: kib / 1024 for kind, kib in sorted(peaks.items())},
         peak_pss / 1024,
+        dict(sorted(cpu_by_kind.items())),
     )
 
 
@@ -415,14 +433,17 @@ def main() -> None:
         print(f"\n{pages} pages")
         print(
             f"{'crawler':<26} {'pages/s':>9} {'CPU ms/page':>12} {'peak RSS MiB':>13} "
-            f"{'(PSS)':>6}  largest process of each kind, RSS MiB"
+            f"{'(PSS)':>6}  largest process of each kind, RSS MiB; CPU ms/page of each kind"
         )
         for name, run in runs.items():
             kinds = ", ".join(f"{kind} {mib:.0f}" for kind, mib in run.peak_by_kind.items())
+            cpu = ", ".join(
+                f"{kind} {seconds * 1000 / pages:.1f}" for kind, seconds in run.cpu_by_kind.items()
+            )
             print(
                 f"{label.get(name, name):<26} {pages / run.seconds:>9.1f} "
                 f"{run.cpu_seconds * 1000 / pages:>12.1f} {run.peak_rss_mib:>13.0f} "
-                f"{run.peak_pss_mib:>6.0f}  {kinds}"
+                f"{run.peak_pss_mib:>6.0f}  {kinds}; {cpu}"
             )
         for name in crawlers:
             ratio = runs["bare"].seconds / runs[name].seconds
