@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from newsarchive.similarity import DEFAULT_NEAR_DUPLICATE_THRESHOLD, normalised_text
@@ -92,6 +92,28 @@ _EXACT_COPY_ROOT = (
 ``content_hash``, other than ``article_id``."""
 
 
+_ARTICLES = Article.__table__
+_VERSIONS = ArticleVersion.__table__
+# The claimed row, locked until the transaction ends (PostgreSQL; SQLite's writers
+# are serialised by BEGIN IMMEDIATE).
+_CLAIMED = (
+    select(Article.id, Article.version, Article.content_hash, Article.last_fetched_at)
+    .where(Article.canonical_url == bindparam("canonical_url"))
+    .with_for_update()
+)
+_LATEST = (
+    select(
+        ArticleVersion.fetched_at,
+        ArticleVersion.text,
+        ArticleVersion.published_at,
+        ArticleVersion.published_at_source,
+    )
+    .join(Article, latest_version())
+    .where(Article.id == bindparam("article_id"))
+)
+_HAS_COPIES = select(Article.id).where(Article.duplicate_of == bindparam("article_id")).limit(1)
+
+
 _SOURCE_IDS = "newsarchive_source_ids"
 """``session.info`` key: the source ids this session's transaction looked up or created."""
 
@@ -149,23 +171,30 @@ def save_article(
         },
         ["canonical_url"],
     )
-    article = session.execute(
-        select(Article).where(Article.canonical_url == fetched.canonical_url).with_for_update()
-    ).scalar_one()
+    # Rows and Core statements, not ORM objects: the unit of work's flushes were
+    # half of storing a story, and nothing here needs an object's identity.
+    article_id, version, stored_hash, last_fetched_at = session.execute(
+        _CLAIMED, {"canonical_url": fetched.canonical_url}
+    ).one()
     # Captures can arrive out of order (reprocessing, imports, parallel crawls).
-    article.last_fetched_at = max(article.last_fetched_at, fetched.fetched_at)
-    if article.version:
-        if fetched.fetched_at < _latest_fetched_at(session, article):
-            return Outcome.UNCHANGED
-        if article.content_hash == fetched.content_hash:
-            return Outcome.UNCHANGED
-        latest = _latest(session, article)
-        if normalised_text(latest.text) == normalised_text(fetched.text):
+    fetched_until = max(last_fetched_at, fetched.fetched_at)
+    if version:
+        latest = session.execute(_LATEST, {"article_id": article_id}).one()
+        if (
+            fetched.fetched_at < latest.fetched_at
+            or stored_hash == fetched.content_hash
             # Only spacing, punctuation or case moved: not a new version of the story.
-            return Outcome.UNCHANGED
-        if fetched.access == PAYWALLED and is_teaser_of(fetched.text, latest.text):
+            or normalised_text(latest.text) == normalised_text(fetched.text)
             # The paywall's teaser of a story stored in full: the fetch is recorded
-            # (last_fetched_at above), the story is not cut down to its teaser.
+            # (last_fetched_at), the story is not cut down to its teaser.
+            or (fetched.access == PAYWALLED and is_teaser_of(fetched.text, latest.text))
+        ):
+            if fetched_until != last_fetched_at:
+                session.execute(
+                    _ARTICLES.update()
+                    .where(_ARTICLES.c.id == article_id)
+                    .values(last_fetched_at=fetched_until)
+                )
             return Outcome.UNCHANGED
         if fetched.published_at is None and latest.published_at is not None:
             # A re-fetch that finds no date (a recrawl has no feed item to date it)
@@ -180,34 +209,42 @@ def save_article(
 
     exact = False
     cluster: int | None = None
-    if _has_copies(session, article):
+    if version and session.execute(_HAS_COPIES, {"article_id": article_id}).first():
         # Its copies point at it: it stays in their cluster, whatever its new text matches.
-        cluster = article.id
+        cluster = article_id
     else:
         # An exact copy of another story's current text is linked, not counted as new.
         cluster = session.execute(
             _EXACT_COPY_ROOT,
-            {"content_hash": fetched.content_hash, "article_id": article.id},
+            {"content_hash": fetched.content_hash, "article_id": article_id},
         ).scalar_one_or_none()
         exact = cluster is not None
         if cluster is None and fetched.minhash is not None:
             near = find_near_duplicate(
-                session, article.id, fetched.minhash, keys, near_duplicate_threshold
+                session, article_id, fetched.minhash, keys, near_duplicate_threshold
             )
             cluster = near.root_id if near else None
     if cluster is not None:
         cluster = lock_root(session, cluster)
-    joined = cluster is not None and cluster != article.id
+    joined = cluster is not None and cluster != article_id
 
-    outcome = Outcome.NEW if article.version == 0 else Outcome.UPDATED
-    article.version += 1
-    article.content_hash = fetched.content_hash
-    article.duplicate_of = cluster if joined else None
-    article.minhash = fetched.minhash
-    session.add(
-        ArticleVersion(
-            article_id=article.id,
-            version=article.version,
+    outcome = Outcome.NEW if version == 0 else Outcome.UPDATED
+    version += 1
+    session.execute(
+        _ARTICLES.update()
+        .where(_ARTICLES.c.id == article_id)
+        .values(
+            last_fetched_at=fetched_until,
+            version=version,
+            content_hash=fetched.content_hash,
+            duplicate_of=cluster if joined else None,
+            minhash=fetched.minhash,
+        )
+    )
+    session.execute(
+        _VERSIONS.insert().values(
+            article_id=article_id,
+            version=version,
             url=fetched.url,
             title=fetched.title,
             authors=list(fetched.authors),
@@ -226,15 +263,14 @@ def save_article(
             warc_offset=fetched.warc_offset,
         )
     )
-    session.flush()
     root = elect_representative(session, cluster) if cluster is not None else None
     # An exact copy's bands are its original's: indexing them again would only
     # lengthen every later look-up's candidate list. A root keeps its own, so the
     # cluster stays findable whatever becomes of the copy that carried them.
     index_article(
         session,
-        article.id,
-        [] if exact and root != article.id else keys,
+        article_id,
+        [] if exact and root != article_id else keys,
         replace=outcome is not Outcome.NEW,  # a new article has no band rows yet
     )
     if outcome is Outcome.NEW and joined:
@@ -242,27 +278,11 @@ def save_article(
     return outcome
 
 
-def _latest_fetched_at(session: Session, article: Article) -> datetime:
-    return session.execute(
-        select(ArticleVersion.fetched_at)
-        .join(Article, latest_version())
-        .where(Article.id == article.id)
-    ).scalar_one()
-
-
 def _compressed_raw(fetched: FetchedArticle) -> bytes | None:
     # A response archived in a WARC file is kept there; the zlib copy is for the rest.
     if fetched.raw_html is None or fetched.warc_file is not None:
         return None
     return zlib.compress(fetched.raw_html, 6)
-
-
-def _latest(session: Session, article: Article) -> Row[tuple[str, datetime | None, str | None]]:
-    return session.execute(
-        select(ArticleVersion.text, ArticleVersion.published_at, ArticleVersion.published_at_source)
-        .join(Article, latest_version())
-        .where(Article.id == article.id)
-    ).one()
 
 
 PAYWALLED = "paywalled"
@@ -296,13 +316,6 @@ def is_teaser_of(teaser: str, full: str) -> bool:
         ):
             return True
     return False
-
-
-def _has_copies(session: Session, article: Article) -> bool:
-    if not article.version:
-        return False
-    copy = select(Article.id).where(Article.duplicate_of == article.id).limit(1)
-    return session.execute(copy).first() is not None
 
 
 def raw_html(version: ArticleVersion) -> bytes | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import AliasedClass
 
@@ -131,6 +131,25 @@ def elect_representative(session: Session, root_id: int) -> int:
     return best
 
 
+_BANDS = ArticleBand.__table__
+# Built once, with parameters (``keys`` expands to the list): building the
+# statement for every story cost more than running it.
+_shared = (
+    select(ArticleBand.article_id, func.count().label("bands"))
+    .where(
+        ArticleBand.band_key.in_(bindparam("keys", expanding=True)),
+        ArticleBand.article_id != bindparam("article_id"),
+    )
+    .group_by(ArticleBand.article_id)
+    .order_by(func.count().desc(), ArticleBand.article_id)
+    .limit(MAX_CANDIDATES)
+    .subquery()
+)
+_CANDIDATES = select(Article.id, Article.duplicate_of, Article.minhash).join(
+    _shared, _shared.c.article_id == Article.id
+)
+
+
 def find_near_duplicate(
     session: Session, article_id: int, signature: bytes, keys: list[int], threshold: float
 ) -> NearDuplicate | None:
@@ -141,19 +160,7 @@ def find_near_duplicate(
     Articles in ``article_id``'s own cluster are ignored, so a story never links to
     itself or to its own copies.
     """
-    shared = (
-        select(ArticleBand.article_id, func.count().label("bands"))
-        .where(ArticleBand.band_key.in_(keys), ArticleBand.article_id != article_id)
-        .group_by(ArticleBand.article_id)
-        .order_by(func.count().desc(), ArticleBand.article_id)
-        .limit(MAX_CANDIDATES)
-        .subquery()
-    )
-    candidates = session.execute(
-        select(Article.id, Article.duplicate_of, Article.minhash).join(
-            shared, shared.c.article_id == Article.id
-        )
-    ).all()
+    candidates = session.execute(_CANDIDATES, {"keys": list(keys), "article_id": article_id}).all()
     # Best similarity per cluster root; a copy vouches for its root.
     roots: dict[int, float] = {}
     for cand_id, duplicate_of, minhash in candidates:
@@ -181,8 +188,9 @@ def index_article(
     if replace:
         session.execute(delete(ArticleBand).where(ArticleBand.article_id == article_id))
     if keys:
+        # The table's INSERT, one executemany; the mapped class's takes the ORM's bulk path.
         session.execute(
-            insert(ArticleBand), [{"band_key": k, "article_id": article_id} for k in set(keys)]
+            _BANDS.insert(), [{"band_key": k, "article_id": article_id} for k in set(keys)]
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -20,12 +21,26 @@ def _insert(session: Session, model: type[Base]) -> Any:
     raise NotImplementedError(f"no upsert for database dialect {dialect!r}")
 
 
+@functools.cache
+def _insert_ignoring(dialect: str, model: type[Base], conflict: tuple[str, ...]) -> Any:
+    # On the table, not the mapped class, and built once: the ORM's bulk-insert path
+    # and building the statement were most of the cost of claiming a row.
+    table = model.__table__
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table)
+    else:
+        raise NotImplementedError(f"no upsert for database dialect {dialect!r}")
+    return stmt.on_conflict_do_nothing(index_elements=list(conflict))
+
+
 def insert_or_ignore(
     session: Session, model: type[Base], values: dict[str, Any], conflict: list[str]
 ) -> None:
     """Insert a row unless one with equal ``conflict`` columns exists; atomic on both dialects."""
-    stmt = _insert(session, model).values(**values)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=conflict))
+    stmt = _insert_ignoring(session.get_bind().dialect.name, model, tuple(conflict))
+    session.execute(stmt, values)
 
 
 def insert_or_update(
