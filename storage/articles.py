@@ -112,6 +112,25 @@ _LATEST = (
     .where(Article.id == bindparam("article_id"))
 )
 _HAS_COPIES = select(Article.id).where(Article.duplicate_of == bindparam("article_id")).limit(1)
+# Built once: building an UPDATE's or INSERT's values for every story was a sixth of
+# storing it. (A bound parameter may not be named after a column it sets.)
+_TOUCH = (
+    _ARTICLES.update()
+    .where(_ARTICLES.c.id == bindparam("article_id"))
+    .values(last_fetched_at=bindparam("fetched_until"))
+)
+_NEW_VERSION = (
+    _ARTICLES.update()
+    .where(_ARTICLES.c.id == bindparam("article_id"))
+    .values(
+        last_fetched_at=bindparam("fetched_until"),
+        version=bindparam("new_version"),
+        content_hash=bindparam("new_hash"),
+        duplicate_of=bindparam("cluster"),
+        minhash=bindparam("new_minhash"),
+    )
+)
+_ADD_VERSION = _VERSIONS.insert()
 
 
 _SOURCE_IDS = "newsarchive_source_ids"
@@ -190,11 +209,7 @@ def save_article(
             or (fetched.access == PAYWALLED and is_teaser_of(fetched.text, latest.text))
         ):
             if fetched_until != last_fetched_at:
-                session.execute(
-                    _ARTICLES.update()
-                    .where(_ARTICLES.c.id == article_id)
-                    .values(last_fetched_at=fetched_until)
-                )
+                session.execute(_TOUCH, {"article_id": article_id, "fetched_until": fetched_until})
             return Outcome.UNCHANGED
         if fetched.published_at is None and latest.published_at is not None:
             # A re-fetch that finds no date (a recrawl has no feed item to date it)
@@ -231,37 +246,38 @@ def save_article(
     outcome = Outcome.NEW if version == 0 else Outcome.UPDATED
     version += 1
     session.execute(
-        _ARTICLES.update()
-        .where(_ARTICLES.c.id == article_id)
-        .values(
-            last_fetched_at=fetched_until,
-            version=version,
-            content_hash=fetched.content_hash,
-            duplicate_of=cluster if joined else None,
-            minhash=fetched.minhash,
-        )
+        _NEW_VERSION,
+        {
+            "article_id": article_id,
+            "fetched_until": fetched_until,
+            "new_version": version,
+            "new_hash": fetched.content_hash,
+            "cluster": cluster if joined else None,
+            "new_minhash": fetched.minhash,
+        },
     )
     session.execute(
-        _VERSIONS.insert().values(
-            article_id=article_id,
-            version=version,
-            url=fetched.url,
-            title=fetched.title,
-            authors=list(fetched.authors),
-            published_at=fetched.published_at,
-            language=fetched.language,
-            text=fetched.text,
-            content_hash=fetched.content_hash,
-            extractor_version=fetched.extractor_version,
-            published_at_source=fetched.published_at_source,
-            access=fetched.access,
-            raw_html=_compressed_raw(fetched),
-            raw_encoding=fetched.raw_encoding,
-            fetched_at=fetched.fetched_at,
-            crawl_run_id=fetched.crawl_run_id,
-            warc_file=fetched.warc_file,
-            warc_offset=fetched.warc_offset,
-        )
+        _ADD_VERSION,
+        {
+            "article_id": article_id,
+            "version": version,
+            "url": fetched.url,
+            "title": fetched.title,
+            "authors": list(fetched.authors),
+            "published_at": fetched.published_at,
+            "language": fetched.language,
+            "text": fetched.text,
+            "content_hash": fetched.content_hash,
+            "extractor_version": fetched.extractor_version,
+            "published_at_source": fetched.published_at_source,
+            "access": fetched.access,
+            "raw_html": _compressed_raw(fetched),
+            "raw_encoding": fetched.raw_encoding,
+            "fetched_at": fetched.fetched_at,
+            "crawl_run_id": fetched.crawl_run_id,
+            "warc_file": fetched.warc_file,
+            "warc_offset": fetched.warc_offset,
+        },
     )
     root = elect_representative(session, cluster) if cluster is not None else None
     # An exact copy's bands are its original's: indexing them again would only
