@@ -12,27 +12,19 @@ from sqlalchemy.orm import Session
 from .models import Base
 
 
-def _insert(session: Session, model: type[Base]) -> Any:
-    dialect = session.get_bind().dialect.name
+def _insert(dialect: str, model: type[Base]) -> Any:
+    # On the table: the mapped class's INSERT takes the ORM's bulk path, row by row in Python.
     if dialect == "postgresql":
-        return postgresql.insert(model)
+        return postgresql.insert(model.__table__)
     if dialect == "sqlite":
-        return sqlite.insert(model)
+        return sqlite.insert(model.__table__)
     raise NotImplementedError(f"no upsert for database dialect {dialect!r}")
 
 
 @functools.cache
 def _insert_ignoring(dialect: str, model: type[Base], conflict: tuple[str, ...]) -> Any:
-    # On the table, not the mapped class, and built once: the ORM's bulk-insert path
-    # and building the statement were most of the cost of claiming a row.
-    table = model.__table__
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table)
-    else:
-        raise NotImplementedError(f"no upsert for database dialect {dialect!r}")
-    return stmt.on_conflict_do_nothing(index_elements=list(conflict))
+    # Built once: building it for every row was most of the cost of claiming one.
+    return _insert(dialect, model).on_conflict_do_nothing(index_elements=list(conflict))
 
 
 def insert_or_ignore(
@@ -54,7 +46,7 @@ def insert_or_update(
     ``update(excluded)`` instead, where ``excluded`` names the values that were refused."""
     if not rows:
         return
-    stmt = _insert(session, model)
+    stmt = _insert(session.get_bind().dialect.name, model)
     session.execute(
         stmt.on_conflict_do_update(index_elements=conflict, set_=update(stmt.excluded)), rows
     )
