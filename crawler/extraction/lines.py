@@ -1,8 +1,8 @@
 """Line-level clean-up of extracted text, and the text measures other steps share.
 
 What slips past element pruning is recognisable line by line: ad markers,
-comment counts, share prompts, "related stories" lists, photo credits, job ads
-and layout tables rendered as ``| cell |`` rows.
+comment counts, share prompts, "related stories" lists, photo credits, job ads,
+cookie notices and layout tables rendered as ``| cell |`` rows.
 """
 
 from __future__ import annotations
@@ -79,6 +79,28 @@ _PHOTO_CREDIT_RE = re.compile(
     r"|图片来源|图片[:：]|图[:：]|摄影[:：]|фото[:：]|写真[:：]|사진[:：])",
     re.IGNORECASE,
 )
+# A site's cookie-consent notice, in the words sites open it with: never a story's
+# paragraph, and on a page with no story it was all the text that was left.
+_CONSENT_RE = re.compile(
+    r"^(?:we(?: and our (?:partners|vendors))? (?:use|uses) cookies"
+    r"|this (?:web)?site uses cookies|our (?:web)?site uses cookies"
+    r"|by (?:continuing to )?(?:use|using|browse|browsing) (?:this|our) (?:web)?site,? you"
+    r" (?:agree|accept|consent)"
+    r"|wir (?:verwenden|nutzen) cookies|diese (?:web)?seite (?:verwendet|nutzt) cookies"
+    r"|nous utilisons des cookies|ce site (?:web )?utilise des cookies"
+    r"|(?:utilizamos|usamos) cookies|este (?:sitio(?: web)?|site) (?:utiliza|usa) cookies"
+    r"|(?:utilizziamo|usiamo) (?:i )?cookie|questo sito (?:web )?(?:utilizza|usa) (?:i )?cookie"
+    r"|(?:wij gebruiken|we gebruiken) cookies|deze (?:web)?site gebruikt cookies"
+    r"|(?:używamy|wykorzystujemy) (?:plików )?cookies?"
+    r"|(?:ta strona|serwis|strona)(?: internetowa)? (?:używa|wykorzystuje) (?:plików )?cookies?"
+    r"|мы используем (?:файлы )?cookies?|(?:этот )?сайт использует (?:файлы )?cookies?"
+    r"|χρησιμοποιούμε (?:τα )?cookies|(?:αυτός ο )?ιστότοπος χρησιμοποιεί cookies"
+    r"|(?:本网站|本站|我们)使用\s?cookies?|当サイトでは、?\s?(?:cookie|クッキー)"
+    r")",
+    re.IGNORECASE,
+)
+_CONSENT_MAX_CHARS = 600
+
 # Runs of blanks, for ``WS_RE.sub(" ", text)``: a lone space, which that would
 # replace by itself, is not matched (most of a text's matches, and a tenth of
 # cleaning's time).
@@ -162,6 +184,8 @@ def clean_lines(text: str) -> str:
         if len(line) < 200 and _SALARY_RE.search(line):
             continue
         if len(line) < 150 and _PHOTO_CREDIT_RE.match(line):
+            continue
+        if len(line) <= _CONSENT_MAX_CHARS and _CONSENT_RE.match(line):
             continue
         out.append(line)
     return "\n".join(out)

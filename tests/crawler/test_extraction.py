@@ -7,6 +7,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import lxml.html
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -552,6 +553,28 @@ def test_pruning_keeps_everything_beside_a_short_story() -> None:
     prune_boilerplate(tree)
     html = lxml.html.tostring(tree, encoding=str)
     assert "Sport" in html and "Copyright" in html
+
+
+CONSENT_NOTICES = [
+    "We use cookies to personalise content and ads and to analyse our traffic.",
+    "Wir verwenden Cookies, um Inhalte und Anzeigen zu personalisieren.",
+    "Używamy plików cookies, aby ułatwić korzystanie z serwisu.",
+    "Мы используем файлы cookie, чтобы сайт работал лучше.",
+    "Χρησιμοποιούμε cookies για να βελτιώσουμε την εμπειρία σας.",
+    "本网站使用cookie以提升您的浏览体验。",
+]
+
+
+@pytest.mark.parametrize("notice", CONSENT_NOTICES)
+def test_cookie_notices_are_not_story_text(notice: str) -> None:
+    about_cookies = (
+        "The regulator said that sites which use cookies to track readers must now ask "
+        "before setting them, and that fines for breaking the rule would double next year."
+    )
+    body = f"<article>{paragraphs()}<p>{about_cookies}</p><p>{notice}</p></article>"
+    text = extract_article(article(body), URL).text
+    assert notice not in text
+    assert text.split("\n") == [*PARAS, about_cookies]
 
 
 def test_every_extraction_carries_the_extractor_version() -> None:
