@@ -83,6 +83,9 @@ def test_daemon_crawls_from_the_repository_root(site_server, tmp_path: Path) -> 
         ],
     )
     with DaemonProcess(config, tmp_path / "daemon.log", cwd=REPOSITORY) as daemon:
+        # The daemon creates the schema; a `runs` asked first would, and the daemon
+        # would then find nothing to upgrade.
+        daemon.wait_for_log("Running upgrade  -> 0001")
 
         def finished_runs() -> list[dict]:
             result = run_cli("runs", "--format", "jsonl", config=config, cwd=REPOSITORY)
@@ -93,7 +96,7 @@ def test_daemon_crawls_from_the_repository_root(site_server, tmp_path: Path) -> 
         daemon.signal(signal.SIGTERM)
         assert daemon.wait(30) == 0
     assert "No module named" not in daemon.log
-    # The migrations' own lines, without Alembic's plugin set-up chatter.
-    assert "Running upgrade  -> 0001" in daemon.log and "setup plugin" not in daemon.log
+    # The migrations' own lines (awaited above), without Alembic's plugin set-up chatter.
+    assert "setup plugin" not in daemon.log
     assert [r["status"] for r in runs] == ["ok"]
     assert runs[0]["new"] == 5
