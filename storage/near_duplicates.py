@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import AliasedClass
 
@@ -132,6 +132,8 @@ def elect_representative(session: Session, root_id: int) -> int:
 
 
 _BANDS = ArticleBand.__table__
+_DROP_BANDS = _BANDS.delete().where(_BANDS.c.article_id == bindparam("article_id"))
+_ADD_BANDS = _BANDS.insert()
 # Built once, with parameters (``keys`` expands to the list): building the
 # statement for every story cost more than running it.
 _shared = (
@@ -185,13 +187,11 @@ def index_article(
 ) -> None:
     """Make ``keys`` the article's band rows, replacing those of an earlier version unless
     ``replace`` is False (the article has none)."""
+    # The table's statements, built once: the mapped class's take the ORM's bulk path.
     if replace:
-        session.execute(delete(ArticleBand).where(ArticleBand.article_id == article_id))
+        session.execute(_DROP_BANDS, {"article_id": article_id})
     if keys:
-        # The table's INSERT, one executemany; the mapped class's takes the ORM's bulk path.
-        session.execute(
-            _BANDS.insert(), [{"band_key": k, "article_id": article_id} for k in set(keys)]
-        )
+        session.execute(_ADD_BANDS, [{"band_key": k, "article_id": article_id} for k in set(keys)])
 
 
 def signature_band_keys(signature: bytes | None) -> list[int]:

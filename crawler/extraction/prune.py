@@ -474,6 +474,7 @@ _CLEAR_SHARE = 0.5
 # Branches this many levels above the story container, or more, are "far".
 _FAR = 2
 _HEADLINE_TAGS = ("h1", "h2")
+_NEVER_FAR = frozenset({"head", "title", *_HEADLINE_TAGS})
 
 
 def _drop_far_branches(
@@ -503,7 +504,7 @@ def _drop_far_branches(
                     continue
                 if (
                     isinstance(branch.tag, str)
-                    and branch.tag not in ("head", "title", *_HEADLINE_TAGS)
+                    and branch.tag not in _NEVER_FAR
                     and not prose_under.get(branch, 0)
                     and next(branch.iter(*_HEADLINE_TAGS), None) is None
                     and (not before or _link_share(branch) >= 0.5)
