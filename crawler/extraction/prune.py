@@ -574,9 +574,22 @@ def prune_boilerplate(tree: HtmlElement) -> int:
         prose_under[el] = prose_under.get(el, 0) + size
         for ancestor in el.iterancestors():
             prose_under[ancestor] = prose_under.get(ancestor, 0) + size
+    # Long stories come in sections built alike (<section id="early-life">,
+    # <section id="career-beginnings">): one beside the story container,
+    # styled as it is and holding prose, is the story's next section, whatever
+    # its id says.
+    core_parent = core.getparent() if core is not None else None
+    core_sig = _signature(core)
     doomed: list[HtmlElement] = []
     for el in tokened:
         if el in protected or el.get("itemprop") == "articleBody":
+            continue
+        if (
+            core_parent is not None
+            and el.getparent() is core_parent
+            and _signature(el) == core_sig
+            and prose_under.get(el, 0)
+        ):
             continue
         if el.find(".//*[@itemprop='articleBody']") is not None:
             continue

@@ -555,6 +555,26 @@ def test_pruning_keeps_everything_beside_a_short_story() -> None:
     assert "Sport" in html and "Copyright" in html
 
 
+def test_a_story_in_sections_keeps_the_one_whose_id_reads_like_furniture() -> None:
+    """A profile in <section id=...> parts: "career-beginnings" holds the word of a job
+    board, but it is the story's next section, built like the others; the ad slot
+    beside them still goes."""
+    sections = (
+        f"<section id='early-life'><h2>Early life</h2><p>{PARAS[0]}</p><p>{PARAS[1]}</p>"
+        f"<p>{PARAS[2]}</p></section>"
+        f"<section id='career-beginnings'><h2>Career</h2><p>{MORE_PARAS[0]}</p></section>"
+        "<aside class='in-content-ad'><p>Advertisement: the new electric hatchback, now "
+        "with a five-year warranty and free charging for the first year at every dealer.</p>"
+        "</aside>"
+        f"<section id='personal-life'><h2>Personal life</h2><p>{MORE_PARAS[1]}</p>"
+        f"<p>{MORE_PARAS[2]}</p></section>"
+    )
+    text = extract_article(article(f"<article>{sections}</article>"), URL).text
+    assert all(p in text for p in PARAS + MORE_PARAS)
+    assert text.index(PARAS[2]) < text.index(MORE_PARAS[0]) < text.index(MORE_PARAS[1])
+    assert "hatchback" not in text
+
+
 CONSENT_NOTICES = [
     "We use cookies to personalise content and ads and to analyse our traffic.",
     "Wir verwenden Cookies, um Inhalte und Anzeigen zu personalisieren.",
