@@ -237,8 +237,10 @@ _SINGLE_BYTE_CODECS = (
 # this much: the declaration is evidence, and mojibake CJK never scores near 1.
 _DECLARED_MARGIN = 0.25
 # Only this many non-ASCII characters are scored: enough to tell languages
-# apart, and it bounds the cost on big pages.
-_SCORE_CHARS = 4000
+# apart, and it bounds the cost, paid per candidate codec on a page that
+# declares none.  On the 2,789 bench pages 1,000 picks what 4,000 did, at
+# half the detection time (a fifth of a Chinese page's extraction went here).
+_SCORE_CHARS = 1000
 
 # Non-ASCII letters of the Latin-script languages, lower case.  A decoding's
 # letters are plausible if one language accounts for them; wrong single-byte
