@@ -27,6 +27,9 @@ _AD_MARKERS = frozenset(
         "推广",
         "赞助",
         "реклама",
+        "reklama",
+        "διαφήμιση",
+        "διαφημιση",
         "anzeige",
         "werbung",
         "publicité",
@@ -38,7 +41,8 @@ _AD_MARKERS = frozenset(
     ]
 )
 _COUNT_LINE_RE = re.compile(
-    r"^\(?\d[\d,.]*\)?\s*(?:comments?|replies|shares?|条评论|评论|个评论|комментари\w*|kommentare?)$",
+    r"^\(?\d[\d,.]*\)?\s*(?:comments?|replies|shares?|条评论|评论|个评论|комментари\w*|kommentare?"
+    r"|komentarz\w*|σχόλι\w*)$",
     re.IGNORECASE,
 )
 _BOILERPLATE_LINE_RE = re.compile(
@@ -47,7 +51,9 @@ _BOILERPLATE_LINE_RE = re.compile(
     r"|(?:read|see) more[:：]?|click here to (?:read|subscribe).*|leave a comment"
     r"|comments?|post a comment|发表评论|我要评论|网友评论|查看评论|打印本页|关闭窗口|返回顶部"
     r"|apply now|立即申请|[›»>]\s*立即申请.*|follow us on .*"
-    r")$",
+    r"|поделиться|комментарии|обсудить|оставить комментарий|udostępnij|komentarze"
+    r"|skomentuj|dodaj komentarz|κοινοποίηση|μοιραστείτε|σχόλια|teilen|kommentare"
+    r")[\s:：.…]*$",
     re.IGNORECASE,
 )
 # Headers of link lists ("Related stories", "相关新闻"): the header and the
@@ -100,6 +106,19 @@ _CONSENT_RE = re.compile(
     re.IGNORECASE,
 )
 _CONSENT_MAX_CHARS = 600
+# The closing call to follow the site on a platform, which Russian, Polish and
+# Greek sites put under every story: it names the platform, and is short.
+# English sign-offs ("Follow Grace on Twitter") stay: the bench's annotators
+# count a writer's as part of the story, and only "Follow us on" is dropped.
+_FOLLOW_RE = re.compile(
+    r"^(?:(?:подписывайтесь|подпишитесь) на\s|(?:читайте|следите за) (?:нас|нами)\s"
+    r"|(?:obserwuj|śledź|subskrybuj) nas\s|ακολουθ(?:ήστε|ηστε|είτε) (?:μας|το|την|τον)\s"
+    r"|folgen sie uns\s|suivez[- ]nous\s|síguenos\s|seguici\s)"
+    r".{0,200}\b(?:telegram|телеграм\w*|дзен\w*|vk|вконтакте|google news|google|facebook\w*"
+    r"|twitter\w*|instagram\w*|youtube|viber|whatsapp|tiktok|x\.com)",
+    re.IGNORECASE,
+)
+_FOLLOW_MAX_CHARS = 300
 
 # Runs of blanks, for ``WS_RE.sub(" ", text)``: a lone space, which that would
 # replace by itself, is not matched (most of a text's matches, and a tenth of
@@ -186,6 +205,8 @@ def clean_lines(text: str) -> str:
         if len(line) < 150 and _PHOTO_CREDIT_RE.match(line):
             continue
         if len(line) <= _CONSENT_MAX_CHARS and _CONSENT_RE.match(line):
+            continue
+        if len(line) <= _FOLLOW_MAX_CHARS and _FOLLOW_RE.match(line):
             continue
         out.append(line)
     return "\n".join(out)

@@ -597,6 +597,59 @@ def test_cookie_notices_are_not_story_text(notice: str) -> None:
     assert text.split("\n") == [*PARAS, about_cookies]
 
 
+STORIES_WITH_SIGN_OFFS = {
+    "ru": (
+        [
+            "Городской совет в понедельник утвердил новый порядок оплаты проезда: пассажиры, "
+            "которые платят банковской картой, будут платить не больше установленной суммы в день.",
+            "По словам чиновников, изменение обойдётся городу примерно в четыре миллиона рублей "
+            "в год, но эти деньги вернутся за счёт роста числа поездок по выходным.",
+        ],
+        ["Поделиться", "РЕКЛАМА", "Подписывайтесь на «Городские новости» в Дзен и Telegram."],
+    ),
+    "pl": (
+        [
+            "Rada miasta zatwierdziła w poniedziałek nowy system opłat: pasażerowie płacący "
+            "kartą zbliżeniową zapłacą w ciągu dnia nie więcej niż ustalony limit.",
+            "Według urzędników zmiana będzie kosztować miasto około czterech milionów złotych "
+            "rocznie, ale pieniądze wrócą dzięki większej liczbie pasażerów w weekendy.",
+        ],
+        ["Udostępnij:", "REKLAMA", "12 komentarzy", "Obserwuj nas w Google News!"],
+    ),
+    "el": (
+        [
+            "Το δημοτικό συμβούλιο ενέκρινε τη Δευτέρα το νέο σύστημα κομίστρου: οι επιβάτες "
+            "που πληρώνουν με κάρτα δεν θα χρεώνονται πάνω από ένα ημερήσιο όριο.",
+            "Σύμφωνα με τους αξιωματούχους, η αλλαγή θα κοστίσει στον δήμο περίπου τέσσερα "
+            "εκατομμύρια ευρώ τον χρόνο, που θα ανακτηθούν από την αύξηση των επιβατών.",
+        ],
+        [
+            "Κοινοποίηση",
+            "ΔΙΑΦΗΜΙΣΗ",
+            "Ακολουθήστε το news.example.gr στο Google News και μάθετε πρώτοι όλες τις ειδήσεις",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(STORIES_WITH_SIGN_OFFS))
+def test_share_ad_and_follow_lines_are_not_story_text(lang: str) -> None:
+    """The share button, the ad marker and the closing "follow us on Telegram/Google News"
+    that Russian, Polish and Greek sites print with every story."""
+    story, furniture = STORIES_WITH_SIGN_OFFS[lang]
+    body = "".join(f"<p>{line}</p>" for line in [furniture[0], story[0], furniture[1], story[1]])
+    body += "".join(f"<p>{line}</p>" for line in furniture[2:])
+    text = extract_article(article(f"<article>{body}</article>", lang=lang), URL).text
+    assert text.split("\n") == story
+
+
+def test_a_writer_s_sign_off_stays_with_the_story() -> None:
+    """A writer's "Follow Grace on Twitter" closes the story; only "Follow us" goes."""
+    body = f"<article>{paragraphs()}<p>Follow Grace on Twitter.</p><p>Follow us on X</p></article>"
+    text = extract_article(article(body), URL).text
+    assert text.split("\n") == [*PARAS, "Follow Grace on Twitter."]
+
+
 def test_every_extraction_carries_the_extractor_version() -> None:
     story = extract_article(article("".join(f"<p>{p}</p>" for p in PARAS)), URL)
     assert story.text
