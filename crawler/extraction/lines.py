@@ -66,10 +66,14 @@ RELATED_HEADER_RE = re.compile(
     r"|(?:see|read) also|also read|don'?t miss|top stories|latest news"
     r"|相关新闻|相关阅读|相关文章|相关报道|相关链接|延伸阅读|推荐阅读|热门推荐|猜你喜欢|热点新闻|热门文章"
     r"|читайте также|см\. также|смотрите также|другие новости|похожие новости|по теме"
+    r"|(?:материалы|новости) по теме|самое (?:читаемое|популярное|интересное)|главное за \w+"
+    r"|последние новости|лента новостей|новости партн[её]ров|выбор редакции"
     r"|关联阅读|関連記事|関連ニュース|관련기사|관련 기사|많이 본 뉴스"
     r"|zobacz (?:też|także|również)|czytaj (?:też|także|również|więcej)|polecamy"
-    r"|najczęściej czytane"
+    r"|najczęściej czytane|przeczytaj (?:też|także|również)|najnowsze(?: wiadomości)?"
+    r"|najpopularniejsze|polecane(?: artykuły)?|zobacz więcej"
     r"|δε[ίι]τε (?:επίσης|ακόμα)|διαβάστε (?:επίσης|ακόμα|ακόμη)|σχετικά άρθρα|σχετικές ειδήσεις"
+    r"|δημοφιλή(?: άρθρα)?|τελευταία νέα|τελευταίες ειδήσεις|ροή ειδήσεων|πρόσφατα άρθρα"
     r"|lesen sie auch|mehr zum thema|das könnte sie auch interessieren|weitere artikel"
     r"|(?:à )?lire aussi|sur le même sujet|lea también|te puede interesar|noticias relacionadas"
     r"|(?:leia|veja) (?:também|mais)|você (?:pode|também pode) gostar.*|notícias relacionadas"
@@ -82,7 +86,8 @@ _SALARY_RE = re.compile(
 )
 _PHOTO_CREDIT_RE = re.compile(
     r"^(?:\(?(?:photo|image|picture|credit|photograph|illustration)s?(?: by| credit)?\s*[:：]"
-    r"|图片来源|图片[:：]|图[:：]|摄影[:：]|фото[:：]|写真[:：]|사진[:：])",
+    r"|图片来源|图片[:：]|图[:：]|摄影[:：]|фото[:：]|写真[:：]|사진[:：]"
+    r"|fot\.\s|zdjęcie[:：]|φωτογραφία[:：]|φωτ[οό][:：])",
     re.IGNORECASE,
 )
 # A site's cookie-consent notice, in the words sites open it with: never a story's
@@ -106,6 +111,15 @@ _CONSENT_RE = re.compile(
     re.IGNORECASE,
 )
 _CONSENT_MAX_CHARS = 600
+# Notes about the page rather than the story: the typo-report prompt of Russian
+# sites ("Нашли ошибку? Выделите её и нажмите Ctrl+Enter"), Polish portals'
+# "the article continues under the video".
+_PAGE_NOTE_RE = re.compile(
+    r"^(?:.{0,120}\bctrl\s*\+\s*enter\b"
+    r"|dals(?:za część|zy ciąg) (?:artykułu|materiału|tekstu)\b.{0,40}\b(?:wideo|video|reklam\w*)"
+    r"|artykuł (?:jest )?kontynuowany pod\b.{0,40})[\s.…!]*$",
+    re.IGNORECASE,
+)
 # The closing call to follow the site on a platform, which Russian, Polish and
 # Greek sites put under every story: it names the platform, and is short.
 # English sign-offs ("Follow Grace on Twitter") stay: the bench's annotators
@@ -206,7 +220,7 @@ def clean_lines(text: str) -> str:
             continue
         if len(line) <= _CONSENT_MAX_CHARS and _CONSENT_RE.match(line):
             continue
-        if len(line) <= _FOLLOW_MAX_CHARS and _FOLLOW_RE.match(line):
+        if len(line) <= _FOLLOW_MAX_CHARS and (_FOLLOW_RE.match(line) or _PAGE_NOTE_RE.match(line)):
             continue
         out.append(line)
     return "\n".join(out)

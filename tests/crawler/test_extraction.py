@@ -605,7 +605,14 @@ STORIES_WITH_SIGN_OFFS = {
             "По словам чиновников, изменение обойдётся городу примерно в четыре миллиона рублей "
             "в год, но эти деньги вернутся за счёт роста числа поездок по выходным.",
         ],
-        ["Поделиться", "РЕКЛАМА", "Подписывайтесь на «Городские новости» в Дзен и Telegram."],
+        [
+            "Поделиться",
+            "РЕКЛАМА",
+            "Подписывайтесь на «Городские новости» в Дзен и Telegram.",
+            "Ошибка в тексте? Выделите её мышью и нажмите Ctrl+Enter",
+            "Материалы по теме",
+            "Метро закроют на ремонт",
+        ],
     ),
     "pl": (
         [
@@ -614,7 +621,16 @@ STORIES_WITH_SIGN_OFFS = {
             "Według urzędników zmiana będzie kosztować miasto około czterech milionów złotych "
             "rocznie, ale pieniądze wrócą dzięki większej liczbie pasażerów w weekendy.",
         ],
-        ["Udostępnij:", "REKLAMA", "12 komentarzy", "Obserwuj nas w Google News!"],
+        [
+            "Udostępnij:",
+            "REKLAMA",
+            "Dalsza część artykułu pod materiałem wideo",
+            "Fot. PAP/Adam Warżawa",
+            "12 komentarzy",
+            "Obserwuj nas w Google News!",
+            "Przeczytaj także",
+            "Nowy rozkład tramwajów od lipca",
+        ],
     ),
     "el": (
         [
@@ -626,7 +642,10 @@ STORIES_WITH_SIGN_OFFS = {
         [
             "Κοινοποίηση",
             "ΔΙΑΦΗΜΙΣΗ",
+            "ΦΩΤΟ: Eurokinissi",
             "Ακολουθήστε το news.example.gr στο Google News και μάθετε πρώτοι όλες τις ειδήσεις",
+            "Δημοφιλή",
+            "Νέα δρομολόγια για το μετρό",
         ],
     ),
 }
@@ -634,11 +653,14 @@ STORIES_WITH_SIGN_OFFS = {
 
 @pytest.mark.parametrize("lang", sorted(STORIES_WITH_SIGN_OFFS))
 def test_share_ad_and_follow_lines_are_not_story_text(lang: str) -> None:
-    """The share button, the ad marker and the closing "follow us on Telegram/Google News"
-    that Russian, Polish and Greek sites print with every story."""
+    """The share button, ad marker, photo credit, typo or video note, the closing "follow us
+    on Telegram/Google News" and the related-stories list that Russian, Polish and Greek
+    sites print with every story."""
     story, furniture = STORIES_WITH_SIGN_OFFS[lang]
-    body = "".join(f"<p>{line}</p>" for line in [furniture[0], story[0], furniture[1], story[1]])
-    body += "".join(f"<p>{line}</p>" for line in furniture[2:])
+    *notes, header, teaser = furniture
+    body = "".join(f"<p>{line}</p>" for line in [notes[0], story[0], notes[1], story[1]])
+    body += "".join(f"<p>{line}</p>" for line in notes[2:])
+    body += f"<h3>{header}</h3><ul><li><a href='/news/1'>{teaser}</a></li></ul>"
     text = extract_article(article(f"<article>{body}</article>", lang=lang), URL).text
     assert text.split("\n") == story
 
