@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from bisect import bisect_left
 from collections.abc import Iterable
@@ -27,6 +28,10 @@ def _is_tracking(name: str) -> bool:
     return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
 
 
+# A crawl canonicalises one URL at several steps close together (the spider's
+# discovery, the recrawl check, template learning), and w3lib's canonical form
+# costs 20 µs: recent answers are kept.
+@functools.lru_cache(maxsize=8192)
 def canonical_url(url: str) -> str:
     """The URL without fragment, tracking parameters, default port or case noise.
 
