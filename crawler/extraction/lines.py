@@ -111,28 +111,25 @@ _CONSENT_RE = re.compile(
     re.IGNORECASE,
 )
 _CONSENT_MAX_CHARS = 600
-# Notes about the page rather than the story: the typo-report prompt of Russian
-# sites ("Нашли ошибку? Выделите её и нажмите Ctrl+Enter"), Polish portals'
-# "the article continues under the video".
+# Notes about the page rather than the story, short and worded alike site to
+# site: the typo-report prompt of Russian sites ("Нашли ошибку? Выделите её и
+# нажмите Ctrl+Enter"), Polish portals' "the article continues under the
+# video", and the closing call to follow the site on a platform that Russian,
+# Polish and Greek sites put under every story (it names the platform).
+# English sign-offs ("Follow Grace on Twitter") stay: the bench's annotators
+# count a writer's as part of the story, and only "Follow us on" is dropped.
 _PAGE_NOTE_RE = re.compile(
     r"^(?:.{0,120}\bctrl\s*\+\s*enter\b"
     r"|dals(?:za część|zy ciąg) (?:artykułu|materiału|tekstu)\b.{0,40}\b(?:wideo|video|reklam\w*)"
-    r"|artykuł (?:jest )?kontynuowany pod\b.{0,40})[\s.…!]*$",
-    re.IGNORECASE,
-)
-# The closing call to follow the site on a platform, which Russian, Polish and
-# Greek sites put under every story: it names the platform, and is short.
-# English sign-offs ("Follow Grace on Twitter") stay: the bench's annotators
-# count a writer's as part of the story, and only "Follow us on" is dropped.
-_FOLLOW_RE = re.compile(
-    r"^(?:(?:подписывайтесь|подпишитесь) на\s|(?:читайте|следите за) (?:нас|нами)\s"
+    r"|artykuł (?:jest )?kontynuowany pod\b.{0,40})[\s.…!]*$"
+    r"|^(?:(?:подписывайтесь|подпишитесь) на\s|(?:читайте|следите за) (?:нас|нами)\s"
     r"|(?:obserwuj|śledź|subskrybuj) nas\s|ακολουθ(?:ήστε|ηστε|είτε) (?:μας|το|την|τον)\s"
     r"|folgen sie uns\s|suivez[- ]nous\s|síguenos\s|seguici\s)"
     r".{0,200}\b(?:telegram|телеграм\w*|дзен\w*|vk|вконтакте|google news|google|facebook\w*"
     r"|twitter\w*|instagram\w*|youtube|viber|whatsapp|tiktok|x\.com)",
     re.IGNORECASE,
 )
-_FOLLOW_MAX_CHARS = 300
+_PAGE_NOTE_MAX_CHARS = 300
 
 # Runs of blanks, for ``WS_RE.sub(" ", text)``: a lone space, which that would
 # replace by itself, is not matched (most of a text's matches, and a tenth of
@@ -220,7 +217,7 @@ def clean_lines(text: str) -> str:
             continue
         if len(line) <= _CONSENT_MAX_CHARS and _CONSENT_RE.match(line):
             continue
-        if len(line) <= _FOLLOW_MAX_CHARS and (_FOLLOW_RE.match(line) or _PAGE_NOTE_RE.match(line)):
+        if len(line) <= _PAGE_NOTE_MAX_CHARS and _PAGE_NOTE_RE.match(line):
             continue
         out.append(line)
     return "\n".join(out)
