@@ -65,7 +65,7 @@ __all__ = [
 # the N-th change of a day) whenever the output of extract_article changes for
 # any page: text, metadata, is_article.
 # A refactor that leaves every output byte-identical keeps it.
-EXTRACTOR_VERSION = "2026-12-04.3"
+EXTRACTOR_VERSION = "2026-12-04.4"
 
 
 @dataclass(frozen=True)

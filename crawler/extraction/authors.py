@@ -8,7 +8,7 @@ them or, without one, by a common surname.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from lxml.html import HtmlElement
@@ -225,14 +225,36 @@ def find_authors(
     ld_objs: list[dict[str, Any]],
     window: str,
 ) -> list[str]:
-    candidates: list[list[str]] = [_ld_authors(ld_objs)]
-    meta_names = [
+    """The story's authors from the first source that names any, most reliable first.
+
+    Structured data, then meta tags, then the page's byline elements (an
+    XPath over the whole tree, so only read when the others name no one),
+    then a Chinese byline in the text around the headline.
+    """
+    sources: tuple[Callable[[], list[str]], ...] = (
+        lambda: _ld_authors(ld_objs),
+        lambda: _meta_authors(metas),
+        lambda: [metas.get("byl", "")],
+        lambda: _dom_authors(tree),
+        lambda: zh_byline(window),
+    )
+    for source in sources:
+        cleaned = clean_authors(source())
+        if cleaned:
+            return cleaned
+    return []
+
+
+def _meta_authors(metas: dict[str, str]) -> list[str]:
+    names = [
         metas.get(k, "")
         for k in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
     ]
-    candidates.append([m for m in meta_names if m and not m.startswith("http")])
-    candidates.append([metas.get("byl", "")])
-    dom: list[str] = []
+    return [m for m in names if m and not m.startswith("http")]
+
+
+def _dom_authors(tree: HtmlElement) -> list[str]:
+    names: list[str] = []
     for el in tree.xpath(
         "//*[@itemprop='author' or @rel='author' or contains(@class,'byline')"
         " or contains(@class,'author-name')]"
@@ -240,14 +262,8 @@ def find_authors(
         name_el = el.find(".//*[@itemprop='name']")
         text = (name_el if name_el is not None else el).text_content()
         if len(text) < 120:
-            dom.append(text)
-    candidates.append(dom)
-    candidates.append(zh_byline(window))
-    for group in candidates:
-        cleaned = clean_authors(group)
-        if cleaned:
-            return cleaned
-    return []
+            names.append(text)
+    return names
 
 
 # Bylines that are labelled rather than placed: "作者：宋怡 杨志华" in a footer table,

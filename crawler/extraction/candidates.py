@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
+from newsarchive.cjk import cjk_count
 from newsarchive.similarity import shingles
 
 from .lines import WS_RE, weighted_len
@@ -124,7 +125,21 @@ _WORD_CHAR_RE = re.compile(r"\w")
 _SENTENCE_END_RE = re.compile(r"[.!?。！？…]\W*$")
 
 
-def _linked_share(line: str, links: frozenset[str]) -> tuple[float, int]:
+def _by_opening(links: frozenset[str]) -> dict[str, list[str]]:
+    """The page's link texts by their first two characters.
+
+    A page has hundreds of links and a text tens of candidate rows: looking
+    up the pairs a row holds finds the links it may contain without trying
+    every one.
+    """
+    index: dict[str, list[str]] = {}
+    for link in links:
+        if len(link) >= 2:
+            index.setdefault(link[:2], []).append(link)
+    return index
+
+
+def _linked_share(line: str, by_opening: dict[str, list[str]]) -> tuple[float, int]:
     """The share of ``line``'s letters inside link texts of the page, and how many link texts.
 
     Each link text covers its first occurrence only: a word linked once on the
@@ -132,14 +147,15 @@ def _linked_share(line: str, links: frozenset[str]) -> tuple[float, int]:
     """
     covered = bytearray(len(line))
     found = 0
-    for link in links:
-        if len(link) < 2 or len(link) > len(line):
-            continue
-        start = line.find(link)
-        if start == -1:
-            continue
-        found += 1
-        covered[start : start + len(link)] = b"\x01" * len(link)
+    for opening in {line[i : i + 2] for i in range(len(line) - 1)}:
+        for link in by_opening.get(opening, ()):
+            if len(link) > len(line):
+                continue
+            start = line.find(link)
+            if start == -1:
+                continue
+            found += 1
+            covered[start : start + len(link)] = b"\x01" * len(link)
     letters = [m.start() for m in _WORD_CHAR_RE.finditer(line)]
     if not letters:
         return 0.0, found
@@ -149,18 +165,18 @@ def _linked_share(line: str, links: frozenset[str]) -> tuple[float, int]:
 _CELL_SPLIT_RE = re.compile(r"\s*(?<!\\)\|\s*")
 
 
-def _is_link_row(line: str, links: frozenset[str]) -> bool:
+def _is_link_row(line: str, links: frozenset[str], by_opening: dict[str, list[str]]) -> bool:
     if line.startswith("|") and line.endswith("|"):
         # A table row (as trafilatura renders one) of nothing but links is a
         # menu laid out in a table; a data table has cells of its own text
         # beside linked names and stays.
         cells = [c.replace("\\|", "|") for c in _CELL_SPLIT_RE.split(line[1:-1]) if c]
         return bool(cells) and all(
-            c in links or _is_link_row(c.replace("|", " | "), links) for c in cells
+            c in links or _is_link_row(c.replace("|", " | "), links, by_opening) for c in cells
         )
     if _SENTENCE_END_RE.search(line):
         return False
-    share, found = _linked_share(line, links)
+    share, found = _linked_share(line, by_opening)
     return found >= _LINK_ROW_MIN_LINKS and share >= _LINK_ROW_SHARE
 
 
@@ -176,7 +192,8 @@ def drop_link_rows(text: str, links: frozenset[str]) -> str:
     navigation can come out as one line of its entries, or as one entry per
     line.  Which words are links says so in any language.
     """
-    lines = [line for line in text.split("\n") if not _is_link_row(line, links)]
+    by_opening = _by_opening(links)
+    lines = [line for line in text.split("\n") if not _is_link_row(line, links, by_opening)]
     linked = [line.removeprefix("- ") in links for line in lines]
     kept: list[str] = []
     dropped = 0
@@ -237,9 +254,23 @@ def best(names: Iterable[str], texts: dict[str, str], links: frozenset[str]) -> 
 
 
 # A second extractor agrees with a candidate when this share of the
-# candidate's shingles is in its text, and on a line when half the line's are.
+# candidate's text is in its own, and on a line when half the line's shingles
+# are (or the whole line, when it is at least _FOUND_WHOLE characters).
 _AGREEMENT = 0.3
 _LINE_AGREEMENT = 0.5
+_FOUND_WHOLE = 20
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def _shingled(line: str) -> bool:
+    """Whether ``line`` is long enough to be found in another text by its words, not by chance.
+
+    A line of under three tokens has no shingle in common with a longer text,
+    and a short one ("Comments") is found inside longer text by chance.
+    """
+    return len(line) >= _FOUND_WHOLE and (cjk_count(line) >= 3 or len(_WORD_RE.findall(line)) >= 3)
+
+
 # Cutting more than this share of the text means the two disagree on what the
 # story is, not on where it ends.
 _MAX_TAIL_SHARE = 0.5
@@ -255,18 +286,34 @@ def end_where_agreed(text: str, second_opinion: str) -> str:
     stories", footers).  What comes before the first shared line (headline,
     lead, byline) is kept: there readability is often the one that is wrong.
     """
-    theirs = shingles(second_opinion)
-    if not theirs:
+    theirs_flat = " ".join(second_opinion.split())
+    if not theirs_flat:
         return text
+    # Most story lines are in readability's text word for word: a substring
+    # test answers them, and shingles (a token per CJK character, so costly
+    # on Chinese pages) are built only for the lines it does not.
+    theirs: set[str] | None = None
     lines = text.split("\n")
-    total = common = 0
+    total = common = 0.0
     last_agreed = -1
     for i, line in enumerate(lines):
+        flat = " ".join(line.split())
+        if not flat:
+            continue
+        size = weighted_len(flat)
+        total += size
+        if _shingled(flat) and flat in theirs_flat:
+            common += size
+            last_agreed = i
+            continue
         own = shingles(line)
+        if not own:
+            continue
+        if theirs is None:
+            theirs = shingles(second_opinion)
         shared = len(own & theirs)
-        total += len(own)
-        common += shared
-        if own and shared >= _LINE_AGREEMENT * len(own):
+        common += size * shared / len(own)
+        if shared >= _LINE_AGREEMENT * len(own):
             last_agreed = i
     if last_agreed < 0 or common < _AGREEMENT * total:
         return text

@@ -106,10 +106,6 @@ _TOKEN_SPLIT_RE = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])")
 _NEVER_PRUNE = frozenset({"html", "body", "main", "article"})
 
 
-def _attr_tokens(el: HtmlElement) -> frozenset[str]:
-    return _tokens(f"{el.get('class', '')} {el.get('id', '')}")
-
-
 @functools.lru_cache(maxsize=4096)
 def _tokens(raw: str) -> frozenset[str]:
     # Pages repeat the same few class strings on hundreds of elements.
@@ -117,17 +113,6 @@ def _tokens(raw: str) -> frozenset[str]:
 
 
 _SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template"})
-
-
-def _own_text_len(el: HtmlElement) -> int:
-    """Weighted length of the text directly inside ``el`` (not in children)."""
-    text = el.text
-    size = weighted_len(text.strip()) if text and not text.isspace() else 0
-    for child in el:
-        tail = child.tail
-        if tail and not tail.isspace():
-            size += weighted_len(tail.strip())
-    return size
 
 
 def _signature(el: HtmlElement | None) -> tuple[str, str] | None:
@@ -417,11 +402,12 @@ def _is_stamp_line(text: str, lead_in: str | None) -> bool:
     return not (lead_in and len(lead_in.split()) >= 3)
 
 
-def _mark_stamps(el: HtmlElement, stamped: set[HtmlElement]) -> None:
+def _mark_stamps(
+    el: HtmlElement, text: str | None, tail: str | None, stamped: set[HtmlElement]
+) -> None:
     """Add to ``stamped`` the element holding a short dated text node of ``el``
-    ("Posted by x | 07.01.2008 15:06"), with its ancestors."""
+    ("Posted by x | 07.01.2008 15:06"), with its ancestors (``text`` and ``tail`` are ``el``'s)."""
     # Called on every element of the page: the cheap tests come first.
-    text = el.text
     if (
         text
         and len(text) <= _STAMP_MAX_CHARS
@@ -431,7 +417,6 @@ def _mark_stamps(el: HtmlElement, stamped: set[HtmlElement]) -> None:
     ):
         stamped.add(el)
         stamped.update(el.iterancestors())
-    tail = el.tail
     if tail and len(tail) <= _STAMP_MAX_CHARS and _STAMP_RE.search(tail):
         owner = el.getparent()
         if owner is not None and owner not in stamped and _is_stamp_line(tail, None):
@@ -525,25 +510,34 @@ def prune_boilerplate(tree: HtmlElement) -> int:
     # menus and teaser links are short; an element holding a large share of
     # the prose is the story container, whatever its class says
     # ("penci_sidebar", "widget Blog", "non-ad-column", "share-enabled").
-    prose: dict[HtmlElement, int] = {}
-    # One walk of the tree collects both: proxies for lxml.html elements are
-    # costly to create, and a second full walk doubled the time of this step.
+    # One walk of the tree collects all three: proxies for lxml.html elements
+    # are costly to create, and a second full walk doubled the time of this
+    # step.  Every element visited stays in ``own`` (its text, then its
+    # children's tails), which keeps its proxy alive for getparent().
+    own: dict[HtmlElement, int] = {}
     tokened: list[HtmlElement] = []
     stamped: set[HtmlElement] = set()
     for el in root.iter(etree.Element):
         tag = el.tag
-        if not isinstance(tag, str) or tag in _SKIP_TEXT_TAGS:
+        if not isinstance(tag, str):
             continue
-        own = _own_text_len(el)
-        if own >= 120 and tag != "a":
-            prose[el] = own
-        _mark_stamps(el, stamped)
-        if (
-            tag not in _NEVER_PRUNE
-            and (el.get("class") or el.get("id"))
-            and _attr_tokens(el) & _BOILERPLATE_TOKENS
-        ):
-            tokened.append(el)
+        text, tail = el.text, el.tail
+        if tail and not tail.isspace():
+            parent = el.getparent()
+            parent_size = own.get(parent) if parent is not None else None
+            if parent_size is not None:
+                own[parent] = parent_size + weighted_len(tail.strip())
+        if tag in _SKIP_TEXT_TAGS:
+            continue
+        has_text = bool(text) and not text.isspace()
+        own[el] = weighted_len(text.strip()) if has_text else 0
+        if has_text or tail:
+            _mark_stamps(el, text if has_text else None, tail, stamped)
+        if tag not in _NEVER_PRUNE:
+            cls, ident = el.get("class"), el.get("id")
+            if (cls or ident) and _tokens(f"{cls or ''} {ident or ''}") & _BOILERPLATE_TOKENS:
+                tokened.append(el)
+    prose = {el: size for el, size in own.items() if size >= 120 and el.tag != "a"}
     total = sum(prose.values())
     # The story container is where prose paragraphs cluster (readability's
     # idea): the parent collecting the most prose.  It and its ancestors are
