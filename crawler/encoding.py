@@ -241,6 +241,11 @@ _DECLARED_MARGIN = 0.25
 # declares none.  On the 2,789 bench pages 1,000 picks what 4,000 did, at
 # half the detection time (a fifth of a Chinese page's extraction went here).
 _SCORE_CHARS = 1000
+# Candidates are first scored on this many characters; those this far below
+# the best first score (wrong codecs score near -1 from the first letters)
+# are not scored further.
+_SCREEN_CHARS = 200
+_SCREEN_MARGIN = 0.6
 
 # Non-ASCII letters of the Latin-script languages, lower case.  A decoding's
 # letters are plausible if one language accounts for them; wrong single-byte
@@ -378,7 +383,7 @@ def _side(ch: str) -> tuple[str | None, bool]:
     return (_script(ch) if ch.isalpha() else None), ch.isascii() or _script(ch) == "LATIN"
 
 
-def _plausibility(text: str) -> float:
+def _plausibility(text: str, limit: int = _SCORE_CHARS) -> float:
     """How much the non-ASCII characters of decoded HTML look like real text, -1 to 1.
 
     Each non-ASCII letter of the visible text counts +1 if it is plausible and
@@ -401,7 +406,7 @@ def _plausibility(text: str) -> float:
     upper: dict[str, int] = {}
     lower: dict[str, int] = {}
     for run in _NON_ASCII_RE.finditer(visible):
-        if total >= _SCORE_CHARS:
+        if total >= limit:
             break
         for i in range(run.start(), run.end()):
             ch = visible[i]
@@ -502,11 +507,18 @@ def _most_plausible(sample: bytes, candidates: list[str]) -> tuple[str | None, f
     best: str | None = None
     best_score = -2.0
     tied: list[str] = []
+    decoded: dict[str, str] = {}
     for codec in candidates:
         try:
-            score = _plausibility(_decode_sample(sample, codec))
+            decoded[codec] = _decode_sample(sample, codec)
         except LookupError:
             continue
+    screen = {codec: _plausibility(text, _SCREEN_CHARS) for codec, text in decoded.items()}
+    bar = max(screen.values(), default=0.0) - _SCREEN_MARGIN
+    for codec, text in decoded.items():
+        if screen[codec] < bar:
+            continue
+        score = _plausibility(text)
         if score > best_score + 1e-9:
             best, best_score, tied = codec, score, [codec]
         elif abs(score - best_score) <= 1e-9:

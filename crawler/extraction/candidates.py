@@ -120,7 +120,7 @@ def added_prose(base: Measure, other_text: str, links: frozenset[str]) -> tuple[
 # "Home | News | Contact", a tag cloud), not a sentence with links in it.
 _LINK_ROW_SHARE = 0.85
 _LINK_ROW_MIN_LINKS = 3
-_WORD_CHAR_RE = re.compile(r"\w")
+_NON_WORD_RE = re.compile(r"\W+")
 # Sentences end so; menus and link rows don't.
 _SENTENCE_END_RE = re.compile(r"[.!?。！？…]\W*$")
 
@@ -139,27 +139,38 @@ def _by_opening(links: frozenset[str]) -> dict[str, list[str]]:
     return index
 
 
-def _linked_share(line: str, by_opening: dict[str, list[str]]) -> tuple[float, int]:
-    """The share of ``line``'s letters inside link texts of the page, and how many link texts.
+def _is_linked_row(line: str, by_opening: dict[str, list[str]]) -> bool:
+    """Whether link texts of the page cover most of ``line``'s letters, several of them.
 
     Each link text covers its first occurrence only: a word linked once on the
     page ("Twitter") must not count every time a sentence uses it.
     """
-    covered = bytearray(len(line))
-    found = 0
+    spans: list[tuple[int, int]] = []
     for opening in {line[i : i + 2] for i in range(len(line) - 1)}:
         for link in by_opening.get(opening, ()):
             if len(link) > len(line):
                 continue
             start = line.find(link)
-            if start == -1:
-                continue
-            found += 1
-            covered[start : start + len(link)] = b"\x01" * len(link)
-    letters = [m.start() for m in _WORD_CHAR_RE.finditer(line)]
+            if start != -1:
+                spans.append((start, start + len(link)))
+    # Most lines hold fewer links than a row has: their letters need no counting.
+    if len(spans) < _LINK_ROW_MIN_LINKS:
+        return False
+    letters = _letters(line)
     if not letters:
-        return 0.0, found
-    return sum(covered[i] for i in letters) / len(letters), found
+        return False
+    covered = 0
+    end = 0
+    for start, stop in sorted(spans):
+        start = max(start, end)
+        if stop > start:
+            covered += _letters(line[start:stop])
+            end = stop
+    return covered >= _LINK_ROW_SHARE * letters
+
+
+def _letters(text: str) -> int:
+    return len(_NON_WORD_RE.sub("", text))
 
 
 _CELL_SPLIT_RE = re.compile(r"\s*(?<!\\)\|\s*")
@@ -176,8 +187,7 @@ def _is_link_row(line: str, links: frozenset[str], by_opening: dict[str, list[st
         )
     if _SENTENCE_END_RE.search(line):
         return False
-    share, found = _linked_share(line, by_opening)
-    return found >= _LINK_ROW_MIN_LINKS and share >= _LINK_ROW_SHARE
+    return _is_linked_row(line, by_opening)
 
 
 # This many lines in a row, each one link and nothing else, are a menu or a
