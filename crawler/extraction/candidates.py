@@ -270,6 +270,9 @@ _AGREEMENT = 0.3
 _LINE_AGREEMENT = 0.5
 _FOUND_WHOLE = 20
 _WORD_RE = re.compile(r"[^\W_]+")
+# Compared without spacing and table bars: readability puts a line break
+# between text nodes ("foo<b>bar</b>" reads "foo\nbar") and renders no cells.
+_FLAT_RE = re.compile(r"[\s|]+")
 
 
 def _shingled(line: str) -> bool:
@@ -296,11 +299,11 @@ def end_where_agreed(text: str, second_opinion: str) -> str:
     stories", footers).  What comes before the first shared line (headline,
     lead, byline) is kept: there readability is often the one that is wrong.
     """
-    theirs_flat = " ".join(second_opinion.split())
+    theirs_flat = _FLAT_RE.sub("", second_opinion)
     if not theirs_flat:
         return text
-    # Most story lines are in readability's text word for word: a substring
-    # test answers them, and shingles (a token per CJK character, so costly
+    # Most story lines are in readability's text letter for letter: a
+    # substring test answers them, and shingles (a token per CJK character, so costly
     # on Chinese pages) are built only for the lines it does not.
     theirs: set[str] | None = None
     lines = text.split("\n")
@@ -312,7 +315,7 @@ def end_where_agreed(text: str, second_opinion: str) -> str:
             continue
         size = weighted_len(flat)
         total += size
-        if _shingled(flat) and flat in theirs_flat:
+        if _shingled(flat) and _FLAT_RE.sub("", flat) in theirs_flat:
             common += size
             last_agreed = i
             continue
