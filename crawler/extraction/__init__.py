@@ -31,7 +31,7 @@ from .dates import (
     stated_published,
     text_date,
 )
-from .document import load_tree
+from .document import page_markup, parse_page
 from .language import text_language
 from .main_text import main_text
 from .metadata import (
@@ -132,7 +132,8 @@ def _extract(
     template: Mapping[int, int] | None,
     template_min_pages: int,
 ) -> Extraction:
-    tree = load_tree(html, declared)
+    markup = page_markup(html, declared)
+    tree = parse_page(markup) if markup is not None else None
     if tree is None:
         return _EMPTY
 
@@ -154,7 +155,7 @@ def _extract(
     section = find_section(metas, ld_objs)
     tags = find_tags(tree, metas, ld_objs)
 
-    text = main_text(tree, url)
+    text = main_text(tree, url, lambda: parse_page(markup))
     blocks = frozenset(block_hashes(text))
     if template:
         text = strip_template(text, template, min_pages=template_min_pages)

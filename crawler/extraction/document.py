@@ -165,8 +165,8 @@ def _parse(text: str) -> HtmlElement | None:
     return tree
 
 
-def load_tree(html: bytes | str, declared: str | None) -> HtmlElement | None:
-    """The parsed page, or None when ``html`` is empty, binary or unparseable.
+def page_markup(html: bytes | str, declared: str | None) -> str | None:
+    """The page's markup, decoded and repaired, or None when ``html`` is empty or binary.
 
     ``html`` is the raw body (decoded with ``declared``, the HTTP header
     charset, as a hint) or already-decoded text.
@@ -174,4 +174,15 @@ def load_tree(html: bytes | str, declared: str | None) -> HtmlElement | None:
     text = _to_text(html, declared)
     if not text.strip() or not _looks_like_markup(text):
         return None
-    return _parse(repair_markup(text))
+    return repair_markup(text)
+
+
+def parse_page(markup: str) -> HtmlElement | None:
+    """A fresh tree of :func:`page_markup`'s result, or None when it cannot be parsed."""
+    return _parse(markup)
+
+
+def load_tree(html: bytes | str, declared: str | None) -> HtmlElement | None:
+    """The parsed page, or None when ``html`` is empty, binary or unparseable."""
+    markup = page_markup(html, declared)
+    return _parse(markup) if markup is not None else None

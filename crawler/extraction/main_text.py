@@ -14,6 +14,7 @@ comments, teasers and footers.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import lxml.html
@@ -125,11 +126,15 @@ def readability_text(tree: HtmlElement) -> str:
         return ""
 
 
-def main_text(tree: HtmlElement, url: str | None) -> str:
-    """The story's text, one paragraph per line; ``tree`` is pruned on the way."""
+def main_text(tree: HtmlElement, url: str | None, reparse: Callable[[], HtmlElement | None]) -> str:
+    """The story's text, one paragraph per line; ``tree`` is pruned on the way.
+
+    ``reparse`` returns a fresh tree of the same page: the unpruned page is
+    read on few pages (3 % of the bench's), so it is parsed again for them
+    rather than copied beforehand for all.
+    """
     links = link_texts(tree)
     split_br_paragraphs(tree)
-    unpruned = copy.deepcopy(tree)
     kept = prune_boilerplate(tree)
     # readability takes the tree it reads apart, and the passes below need it.
     second_opinion = readability_text(copy.deepcopy(tree))
@@ -154,11 +159,11 @@ def main_text(tree: HtmlElement, url: str | None) -> str:
     # Not on the share of prose pruning removed: teaser blurbs and comments are
     # prose too, and on the DEV parts a pass wherever pruning took a quarter
     # ran on three times as many pages and chose worse (l3s-gn1 -0.0016).
-    if chosen.prose < _THIN_PROSE:
+    name = "precision"
+    if chosen.prose < _THIN_PROSE and (unpruned := reparse()) is not None:
+        split_br_paragraphs(unpruned)
         texts["unpruned"] = trafilatura_text(unpruned, url, _UNPRUNED)
         name, _ = best(["precision", "unpruned"], texts, links)
-    else:
-        name = "precision"
     # readability read the pruned tree: on the DEV parts that served as well
     # as the whole page, in two thirds of the time.
     return end_where_agreed(drop_repeats(drop_link_rows(texts[name], links)), second_opinion)
