@@ -128,13 +128,26 @@ def _nearest_table(el: HtmlElement) -> HtmlElement | None:
     return next(el.iterancestors("table"), None)
 
 
+def _children_per_parent(root: HtmlElement, tag: str) -> dict[HtmlElement, int]:
+    """How many ``tag`` children each element under ``root`` has (those with any)."""
+    counts: dict[HtmlElement, int] = {}
+    for el in root.iter(tag):
+        parent = el.getparent()
+        if parent is not None:
+            counts[parent] = counts.get(parent, 0) + 1
+    return counts
+
+
 def split_br_paragraphs(root: HtmlElement) -> None:
     """Turn ``<br>``-separated runs of story text under ``root`` into ``<p>`` elements,
     and the layout tables around story cells into plain blocks."""
+    # Counted from the children's side: walking every block's children to
+    # find its <br>s and <p>s cost more than the splitting.
+    brs = _children_per_parent(root, "br")
     todo = [
         el
         for el in root.iter("td", "font", "div", "span", "center", "blockquote", "article")
-        if sum(1 for child in el if child.tag == "br") >= _MIN_BREAKS
+        if brs.get(el, 0) >= _MIN_BREAKS
         and _own_text(el) >= _MIN_OWN_TEXT
         and _own_text(el) >= _MIN_MEAN_PARAGRAPH * (1 + _breaks(el))
         and _link_share(el) < _MAX_LINK_SHARE
@@ -150,10 +163,11 @@ def split_br_paragraphs(root: HtmlElement) -> None:
             story_cells.append(cell)
     # A cell that already holds the story's paragraphs as <p> is layout too:
     # rendered as a table cell, its paragraphs would run into one line.
+    paragraphs = _children_per_parent(root, "p")
     story_cells.extend(
         cell
         for cell in root.iter("td", "th")
-        if sum(1 for child in cell if child.tag == "p") >= _MIN_BREAKS
+        if paragraphs.get(cell, 0) >= _MIN_BREAKS
         and sum(_text_size(child) for child in cell if child.tag == "p") >= _MIN_OWN_TEXT
     )
     _unwrap_layout_tables(root, story_cells)
