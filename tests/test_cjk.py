@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -58,3 +59,20 @@ def test_character_predicates() -> None:
 @given(st.text(alphabet="aЯ 1,。東京とソウル서울𠀀々ﾊ\u3000\n", max_size=40))
 def test_cjk_count_counts_each_cjk_character(text: str) -> None:
     assert cjk.cjk_count(text) == sum(1 for char in text if cjk.is_cjk(char))
+
+
+# Full-width forms, the ideographic space, combining marks that compose with
+# what a full-width letter maps to (Ａ + ◌́ is Á), half-width kana with their
+# voicing marks, and other compatibility characters.
+_NFKC_ALPHABET = st.sampled_from(
+    [chr(cp) for cp in range(0xFF01, 0xFF5F)]
+    + list("\u3000 aAé\u0301\u0300\u0308\u0327\u3099\u309a\uff76\uff9e\uff9f")
+    + list("中文かカ가\u1100\u1161\u2026\ufb01\u2460\u00a0\u3002\uff61")
+)
+
+
+@given(st.text(_NFKC_ALPHABET, max_size=24))
+def test_nfkc_is_unicodes_nfkc(text: str) -> None:
+    # Template hashes and MinHash signatures are stored: the shortcut must not
+    # change a single character of what they are computed from.
+    assert cjk.nfkc(text) == unicodedata.normalize("NFKC", text)

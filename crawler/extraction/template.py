@@ -8,10 +8,10 @@ line appeared; lines past :data:`TEMPLATE_MIN_PAGES` are the site's furniture
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Mapping
 from typing import cast
 
+from ...cjk import nfkc
 from ..settings import NEWSARCHIVE_DEFAULTS
 from .lines import WS_RE, weighted_len
 
@@ -24,7 +24,7 @@ _TEMPLATE_MAX_SHARE = 0.5
 
 
 def _block_key(line: str) -> str:
-    return WS_RE.sub(" ", unicodedata.normalize("NFKC", line).casefold()).strip()
+    return WS_RE.sub(" ", nfkc(line).casefold()).strip()
 
 
 def _key_hash(key: str) -> int:
@@ -39,8 +39,8 @@ def block_hash(line: str) -> int:
 
 def block_hashes(text: str) -> set[int]:
     """The distinct :func:`block_hash` values of ``text``'s non-empty lines."""
-    # NFKC is the costly part on CJK text (full-width punctuation defeats its
-    # quick check), so each line is normalised once.
+    # NFKC is the costly part on CJK text (see cjk.nfkc), so each line is
+    # normalised once.
     return {_key_hash(key) for key in map(_block_key, text.split("\n")) if key}
 
 

@@ -19,6 +19,7 @@ Which class a caller wants depends on why it cares:
 from __future__ import annotations
 
 import re
+import unicodedata
 
 HAN_IDEOGRAPHS = (
     "\u3400-\u4dbf"  # Extension A
@@ -66,3 +67,20 @@ def cjk_count(text: str) -> int:
     if text.isascii():
         return 0
     return len(text) - sum(map(len, _NON_CJK_RUN_RE.findall(text)))
+
+
+# Chinese and Japanese text writes its punctuation full-width (，！：（）) and
+# spaces with U+3000. NFKC maps each to one ASCII character, but their presence
+# fails NFKC's quick check, and then the whole string is decomposed and
+# recomposed. Mapped first, most lines pass the check. ASCII neither composes
+# nor decomposes, so the result is NFKC's, character for character.
+_FULLWIDTH_TO_ASCII = {
+    cp: unicodedata.normalize("NFKC", chr(cp)) for cp in [*range(0xFF01, 0xFF5F), 0x3000]
+}
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, faster on CJK text."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text.translate(_FULLWIDTH_TO_ASCII))

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .cjk import UNSPACED_CHARS
+from .cjk import UNSPACED_CHARS, nfkc
 
 NUM_PERM = 128
 """Hash functions per signature; the Jaccard estimate's error is about 1/sqrt(NUM_PERM)."""
@@ -64,7 +63,7 @@ def tokens(text: str) -> list[str]:
     A CJK character is a token of its own, so Chinese and Japanese, which have
     no spaces, are tokenised as finely as space-separated languages by words.
     """
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+    return _TOKEN.findall(nfkc(text).casefold())
 
 
 def is_cjk(token: str) -> bool:
