@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from ...cjk import HAN_IDEOGRAPHS
@@ -253,12 +254,17 @@ def _meta_authors(metas: dict[str, str]) -> list[str]:
     return [m for m in names if m and not m.startswith("http")]
 
 
+# Through the attributes: testing four conditions on every element took twice
+# as long. The union comes in document order, as the element test's did.
+_BYLINE_ELEMENTS = etree.XPath(
+    "(//@itemprop[.='author'] | //@rel[.='author']"
+    " | //@class[contains(., 'byline') or contains(., 'author-name')])/.."
+)
+
+
 def _dom_authors(tree: HtmlElement) -> list[str]:
     names: list[str] = []
-    for el in tree.xpath(
-        "//*[@itemprop='author' or @rel='author' or contains(@class,'byline')"
-        " or contains(@class,'author-name')]"
-    )[:4]:
+    for el in _BYLINE_ELEMENTS(tree)[:4]:
         name_el = el.find(".//*[@itemprop='name']")
         text = (name_el if name_el is not None else el).text_content()
         if len(text) < 120:

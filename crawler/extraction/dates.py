@@ -162,15 +162,15 @@ def first_date(values: Iterable[str | None]) -> datetime | None:
 
 def time_elements(tree: HtmlElement, prop: str) -> list[str]:
     values: list[str] = []
-    for el in tree.xpath(f"//*[@itemprop='{prop}']"):
+    # Through the attribute: an element test reads every element of the page.
+    for el in tree.xpath("//@itemprop[. = $prop]/..", prop=prop):
         values.append(el.get("content") or el.get("datetime") or el.text_content())
     if prop == "datePublished":
-        scopes = tree.xpath("//article") or [tree]
-        for scope in scopes[:1]:
-            for el in scope.iter("time"):
-                if el.get("datetime"):
-                    values.append(el.get("datetime"))
-                    break
+        scope = next(tree.iter("article"), tree)
+        for el in scope.iter("time"):
+            if el.get("datetime"):
+                values.append(el.get("datetime"))
+                break
     return values
 
 
