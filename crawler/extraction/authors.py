@@ -276,16 +276,22 @@ def _dom_authors(tree: HtmlElement) -> list[str]:
 # "来源: 尹娟" where the source is a person, "2004年7月16日08:19 [ 黄宇 ]",
 # "发布时间 2005/03/15 22:36:13 by duscha", "Автор: Иван Петров", "Autor: Jan Kowalski",
 # "Συντάκτης: Μαρία Παππά".
+_OTHER_LABEL = (
+    r"(?:автор|текст|autor|tekst|συντάκτης|συντάκτρια)\s*[:：]\s*"
+    r"([^\W\d_][\w.-]+(?:\s+[^\W\d_][\w.-]+)?)"
+)
 _LABELLED_RE = re.compile(
     rf"(?:作者|记者|撰文|来源)\s*[:：]\s*({_ZH_NAMES})(?![{HAN_IDEOGRAPHS}])"
     rf"|(?:\d{{1,2}}[:：]\d{{2}}|日)\s*[\[【]\s*({_ZH_NAME})\s*[\]】]"
     rf"|[（(](?:[{HAN_IDEOGRAPHS}]{{0,4}}记者)?\s*({_ZH_NAMES})\s*[{HAN_IDEOGRAPHS}]{{0,6}}报道\s*[）)]"
     r"|作者\s*[:：]?\s*[\[【]\s*([^\s\]】]{2,12})\s*[\]】]"
     r"|(?:发布时间|发表时间)[^|]{0,40}?\bby\s+([\w.-]{2,30})"
-    r"|(?:автор|текст|autor|tekst|συντάκτης|συντάκτρια)\s*[:：]\s*"
-    r"([^\W\d_][\w.-]+(?:\s+[^\W\d_][\w.-]+)?)",
+    rf"|{_OTHER_LABEL}",
     re.IGNORECASE,
 )
+# Every other label is written in Han: a page without any is searched for this one alone.
+_OTHER_LABEL_RE = re.compile(_OTHER_LABEL, re.IGNORECASE)
+_HAN_RE = re.compile(f"[{HAN_IDEOGRAPHS}]")
 # A forum post names its poster in its stamp: "本贴由 大卫 于2005年8月12日",
 # "ggjjzhzz 发表于 2005-09-12".
 _POSTER_RE = re.compile(
@@ -313,6 +319,12 @@ def _capitalised_words(words: str) -> str:
 
 def labelled_byline(page: str) -> list[str]:
     """Names behind a byline label anywhere on the page (the first label that names someone)."""
+    if _HAN_RE.search(page) is None:
+        for match in _OTHER_LABEL_RE.finditer(page):
+            names = clean_authors([_capitalised_words(match.group(1))])
+            if names:
+                return names
+        return []
     for match in _LABELLED_RE.finditer(page):
         zh_run, bracketed, signed, handle, by, other = match.groups()
         if zh_run or bracketed or signed:
