@@ -16,6 +16,7 @@ import pytest
 
 from newsarchive.crawler.extraction import Access, extract_article
 from newsarchive.crawler.extraction.access import declared_access, teaser_behind_paywall
+from newsarchive.crawler.extraction.authors import labelled_byline
 from newsarchive.crawler.extraction.dates import labelled_date
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "metadata"
@@ -107,3 +108,22 @@ def test_paywall_teaser_rule(text: str, paywalled: bool) -> None:
 def test_labelled_dates(printed: str, expected: datetime | None) -> None:
     found = labelled_date(f"Harbour news {printed} The council met on Monday.")
     assert found == (expected.replace(tzinfo=UTC) if expected else None)
+
+
+@pytest.mark.parametrize(
+    ("printed", "expected"),
+    [
+        ("Автор: Иван Петров", ["Иван Петров"]),
+        ("АВТОР: Иван Петров", ["Иван Петров"]),
+        ("Autor: Jan Kowalski", ["Jan Kowalski"]),
+        ("TEKST: Anna Nowak", ["Anna Nowak"]),
+        ("Συντάκτης: Μαρία Παππά", ["Μαρία Παππά"]),
+        ("ΣΥΝΤΆΚΤΗΣ: Μαρία Παππά", ["Μαρία Παππά"]),
+        ("作者：宋怡", ["宋怡"]),
+        # A page in Han with a Polish label still finds it.
+        ("港口新闻 Autor: Jan Kowalski", ["Jan Kowalski"]),
+        ("Posted in Harbour news", []),
+    ],
+)
+def test_labelled_bylines(printed: str, expected: list[str]) -> None:
+    assert labelled_byline(f"Harbour news {printed} Власти города обсудили бюджет.") == expected
