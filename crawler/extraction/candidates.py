@@ -299,38 +299,60 @@ def end_where_agreed(text: str, second_opinion: str) -> str:
     stories", footers).  What comes before the first shared line (headline,
     lead, byline) is kept: there readability is often the one that is wrong.
     """
-    theirs_flat = _FLAT_RE.sub("", second_opinion)
-    if not theirs_flat:
-        return text
-    # Most story lines are in readability's text letter for letter: a
-    # substring test answers them, and shingles (a token per CJK character, so costly
-    # on Chinese pages) are built only for the lines it does not.
-    theirs: set[str] | None = None
     lines = text.split("\n")
-    total = common = 0.0
-    last_agreed = -1
-    for i, line in enumerate(lines):
-        flat = " ".join(line.split())
-        if not flat:
-            continue
-        size = weighted_len(flat)
-        total += size
-        if _shingled(flat) and _FLAT_RE.sub("", flat) in theirs_flat:
-            common += size
-            last_agreed = i
-            continue
-        own = shingles(line)
-        if not own:
-            continue
-        if theirs is None:
-            theirs = shingles(second_opinion)
-        shared = len(own & theirs)
-        common += size * shared / len(own)
-        if shared >= _LINE_AGREEMENT * len(own):
-            last_agreed = i
-    if last_agreed < 0 or common < _AGREEMENT * total:
+    theirs_flat = _FLAT_RE.sub("", second_opinion)
+    if not theirs_flat or len(lines) == 1:
+        return text
+    agreement = _Agreement(second_opinion, theirs_flat)
+    # From the end: where the last line agrees there is nothing to cut, and the
+    # lines before it need not be read (on Chinese pages their shingles cost
+    # as much as the extraction pass).
+    last_agreed = next((i for i in range(len(lines) - 1, -1, -1) if agreement(lines[i])[2]), -1)
+    if last_agreed < 0:
         return text
     kept = "\n".join(lines[: last_agreed + 1])
-    if len(text) - len(kept) > _MAX_TAIL_SHARE * len(text):
+    if kept == text or len(text) - len(kept) > _MAX_TAIL_SHARE * len(text):
+        return text
+    total = common = 0.0
+    for line in lines:
+        size, shared, _ = agreement(line)
+        total += size
+        common += shared
+    if common < _AGREEMENT * total:
         return text
     return kept
+
+
+class _Agreement:
+    """Per line of a candidate: its size, how much of it ``second_opinion`` has, and
+    whether that is enough for the line to agree (remembered per line)."""
+
+    def __init__(self, second_opinion: str, theirs_flat: str) -> None:
+        self.second_opinion = second_opinion
+        self.theirs_flat = theirs_flat
+        self.theirs: set[str] | None = None
+        self.known: dict[str, tuple[float, float, bool]] = {}
+
+    def __call__(self, line: str) -> tuple[float, float, bool]:
+        found = self.known.get(line)
+        if found is None:
+            found = self.known[line] = self._judge(line)
+        return found
+
+    def _judge(self, line: str) -> tuple[float, float, bool]:
+        flat = " ".join(line.split())
+        if not flat:
+            return 0.0, 0.0, False
+        size = float(weighted_len(flat))
+        # Most story lines are in readability's text letter for letter: a
+        # substring test answers them, and shingles (a token per CJK character,
+        # so costly on Chinese pages) are built only for the lines it does not.
+        if _shingled(flat) and _FLAT_RE.sub("", flat) in self.theirs_flat:
+            return size, size, True
+        own = shingles(line)
+        if not own:
+            return size, 0.0, False
+        if self.theirs is None:
+            self.theirs = shingles(self.second_opinion)
+        shared = len(own & self.theirs)
+        return size, size * shared / len(own), shared >= _LINE_AGREEMENT * len(own)
