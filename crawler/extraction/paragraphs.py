@@ -107,13 +107,21 @@ def _text_size(el: HtmlElement) -> int:
 
 def _unwrap_layout_tables(root: HtmlElement, story_cells: list[HtmlElement]) -> None:
     layout: set[HtmlElement] = set()
+    # Portals nest tables: the cells of one page share their ancestor tables.
+    sizes: dict[HtmlElement, int] = {}
+
+    def size(el: HtmlElement) -> int:
+        if el not in sizes:
+            sizes[el] = _text_size(el)
+        return sizes[el]
+
     for cell in story_cells:
-        story = _text_size(cell)
+        story = size(cell)
         for table in cell.iterancestors("table"):
             # Only where the story is most of the table: a portal grid full of
             # weather boxes and headline cells is better left to the
             # extractor's table handling, which keeps cells apart.
-            if story < _LAYOUT_STORY_SHARE * _text_size(table):
+            if story < _LAYOUT_STORY_SHARE * size(table):
                 break
             layout.add(table)
     for table in layout:
