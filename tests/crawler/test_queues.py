@@ -48,3 +48,27 @@ def test_a_request_that_cannot_be_serialised_waits_as_it_is() -> None:
     queue.push(plain)
     assert queue.pop().url == plain.url  # type: ignore[union-attr]
     assert queue.pop() is odd
+
+
+def test_requests_pushed_after_the_queue_emptied_come_back_whole() -> None:
+    # Items are compressed against the first request pushed into an empty queue;
+    # one pushed while others wait must not change what those decompress with.
+    spider = make_spider()
+    queue = CompactLifoMemoryQueue.from_crawler(spider.crawler, "")
+
+    def page(name: str, **meta: object) -> Request:
+        return Request(f"{BASE}/{name}.html", callback=spider.parse_page, meta=meta)
+
+    first = [page(f"a{i}", listed=True) for i in range(3)]
+    for request in first:
+        queue.push(request)
+    assert [_fields(queue.pop()) for _ in first] == [_fields(r) for r in reversed(first)]  # type: ignore[arg-type]
+    waiting, later = page("b1", source="other"), page("b2", follow=True)
+    queue.push(waiting)
+    queue.push(later)
+    assert _fields(queue.pop()) == _fields(later)  # type: ignore[arg-type]
+    pushed_while_waiting = Request(f"{BASE}/robots.txt", callback=spider.parse_sitemap)
+    queue.push(pushed_while_waiting)
+    assert _fields(queue.pop()) == _fields(pushed_while_waiting)  # type: ignore[arg-type]
+    assert _fields(queue.pop()) == _fields(waiting)  # type: ignore[arg-type]
+    assert queue.pop() is None
