@@ -83,7 +83,10 @@ class TemplateLearner:
         pending, self.pending, self.pending_pages = dict(self.pending), Counter(), 0
         once = [block for block, n in self.counts.items() if n == 1]
         if once:
-            self.once = np.union1d(self.once, np.array(once, dtype=np.int64))
+            # None of them is in ``once`` yet (a block found there counts 2):
+            # inserting them builds one array, where a union built four.
+            new = np.sort(np.array(once, dtype=np.int64))
+            self.once = np.insert(self.once, np.searchsorted(self.once, new), new)
             self.counts = {block: n for block, n in self.counts.items() if n > 1}
         return pending
 
