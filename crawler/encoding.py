@@ -507,18 +507,19 @@ def _most_plausible(sample: bytes, candidates: list[str]) -> tuple[str | None, f
     best: str | None = None
     best_score = -2.0
     tied: list[str] = []
-    decoded: dict[str, str] = {}
+    # Screened one decoding at a time, and the few left decoded again: holding
+    # every candidate's decoding of the sample at once cost megabytes.
+    screen: dict[str, float] = {}
     for codec in candidates:
         try:
-            decoded[codec] = _decode_sample(sample, codec)
+            screen[codec] = _plausibility(_decode_sample(sample, codec), _SCREEN_CHARS)
         except LookupError:
             continue
-    screen = {codec: _plausibility(text, _SCREEN_CHARS) for codec, text in decoded.items()}
     bar = max(screen.values(), default=0.0) - _SCREEN_MARGIN
-    for codec, text in decoded.items():
-        if screen[codec] < bar:
+    for codec, screened in screen.items():
+        if screened < bar:
             continue
-        score = _plausibility(text)
+        score = _plausibility(_decode_sample(sample, codec))
         if score > best_score + 1e-9:
             best, best_score, tied = codec, score, [codec]
         elif abs(score - best_score) <= 1e-9:

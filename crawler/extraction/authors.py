@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 from lxml.html import HtmlElement
 
-from ...cjk import HAN_IDEOGRAPHS
+from ...cjk import HAN_IDEOGRAPHS, HAN_RE
 from .dates import TEXT_DATE_RE
 from .lines import WS_RE
 
@@ -291,7 +291,6 @@ _LABELLED_RE = re.compile(
 )
 # Every other label is written in Han: a page without any is searched for this one alone.
 _OTHER_LABEL_RE = re.compile(_OTHER_LABEL, re.IGNORECASE)
-_HAN_RE = re.compile(f"[{HAN_IDEOGRAPHS}]")
 _OTHER_LABEL_WORDS = ("автор", "текст", "autor", "tekst", "συντάκτ")
 # A forum post names its poster in its stamp: "本贴由 大卫 于2005年8月12日",
 # "ggjjzhzz 发表于 2005-09-12".
@@ -320,7 +319,7 @@ def _capitalised_words(words: str) -> str:
 
 def labelled_byline(page: str) -> list[str]:
     """Names behind a byline label anywhere on the page (the first label that names someone)."""
-    if _HAN_RE.search(page) is None:
+    if HAN_RE.search(page) is None:
         # A case-blind alternation is tried at every position: first make sure
         # one of its words is there at all (the Greek one without its final σ/ς).
         lowered = page.lower()

@@ -347,7 +347,7 @@ class _Agreement:
         # Most story lines are in readability's text letter for letter: a
         # substring test answers them, and shingles (a token per CJK character,
         # so costly on Chinese pages) are built only for the lines it does not.
-        if _shingled(flat) and _FLAT_RE.sub("", flat) in self.theirs_flat:
+        if _shingled(flat) and _FLAT_RE.sub("", line) in self.theirs_flat:
             return size, size, True
         own = shingles(line)
         if not own:

@@ -152,7 +152,8 @@ def _fromstring(text: str) -> HtmlElement | None:
     return tree
 
 
-def _parse(text: str) -> HtmlElement | None:
+def parse_page(text: str) -> HtmlElement | None:
+    """A fresh tree of :func:`page_markup`'s result, or None when it cannot be parsed."""
     # Repairs of XML declarations in str input, broken markup and odd doctypes
     # are trafilatura's; a bare lxml.html.fromstring copes worse.
     tree = _fromstring(text)
@@ -175,14 +176,3 @@ def page_markup(html: bytes | str, declared: str | None) -> str | None:
     if not text.strip() or not _looks_like_markup(text):
         return None
     return repair_markup(text)
-
-
-def parse_page(markup: str) -> HtmlElement | None:
-    """A fresh tree of :func:`page_markup`'s result, or None when it cannot be parsed."""
-    return _parse(markup)
-
-
-def load_tree(html: bytes | str, declared: str | None) -> HtmlElement | None:
-    """The parsed page, or None when ``html`` is empty, binary or unparseable."""
-    markup = page_markup(html, declared)
-    return _parse(markup) if markup is not None else None
