@@ -210,6 +210,7 @@ def _has_non_ascii(body: bytes) -> bool:
 
 
 _HIGH_BYTES = bytes(range(0x80, 0x100))
+_ASCII_BYTES = bytes(range(0x80))
 
 
 def _high_bytes(data: bytes) -> int:
@@ -294,7 +295,10 @@ _WEB_SINGLE_BYTE = frozenset(
     ]
 )
 _ALPHABETIC_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "HEBREW", "ARABIC", "THAI")
-_TAGS_RE = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<!--.*?-->|<[^>]*>", re.S | re.I)
+# Tags are ASCII, and no candidate codec reads ``<`` or ``>`` as part of a
+# multibyte character, so they are stripped from the bytes once instead of from
+# every candidate's decoding.
+_TAGS_RE = re.compile(rb"<script\b.*?</script>|<style\b.*?</style>|<!--.*?-->|<[^>]*>", re.S | re.I)
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 
 
@@ -383,8 +387,18 @@ def _side(ch: str) -> tuple[str | None, bool]:
     return (_script(ch) if ch.isalpha() else None), ch.isascii() or _script(ch) == "LATIN"
 
 
-def _plausibility(text: str, limit: int = _SCORE_CHARS) -> float:
-    """How much the non-ASCII characters of decoded HTML look like real text, -1 to 1.
+def _visible(sample: bytes) -> bytes:
+    """The sample with its tags, scripts, styles and comments each turned into a newline.
+
+    Element boundaries become newlines: a space next to a hanzi is evidence
+    (see _cjk_score), a tag is not.
+    """
+    return _TAGS_RE.sub(b"\n", sample)
+
+
+def _plausibility(visible: str, limit: int = _SCORE_CHARS) -> float:
+    """How much the non-ASCII characters of a page's decoded text (``_visible``) look
+    like real text, -1 to 1.
 
     Each non-ASCII letter of the visible text counts +1 if it is plausible and
     -1 (or -0.5) if it is a sign of a wrong codec; the score is the mean.
@@ -396,9 +410,6 @@ def _plausibility(text: str, limit: int = _SCORE_CHARS) -> float:
     two scripts in one word; case-swapped Cyrillic (KOI8-R read as cp1251 is
     mostly upper case); and Latin letters no single language uses together.
     """
-    # Element boundaries become newlines: a space next to a hanzi is evidence
-    # (see _cjk_score), a tag is not.
-    visible = _TAGS_RE.sub("\n", text)
     last = len(visible) - 1
     good = bad = 0.0
     total = 0
@@ -478,10 +489,13 @@ def _decode_sample(sample: bytes, codec: str) -> str:
     return codecs.getincrementaldecoder(codec)(errors="replace").decode(sample, final=False)
 
 
-def _fits(sample: bytes, codec: str) -> bool:
+def _fits(sample: bytes, codec: str, high: bytes) -> bool:
+    """Whether ``sample`` decodes under ``codec``; ``high`` is each of its bytes >= 0x80 once."""
     if _is_single_byte(codec):
+        # A single-byte codec maps every ASCII byte: it fails on the sample
+        # exactly when it fails on one of the high bytes, a few dozen, not 256 KB.
         try:
-            sample.decode(codec)
+            high.decode(codec)
         except (UnicodeDecodeError, LookupError):
             return False
         return True
@@ -502,8 +516,11 @@ def _detector_order(sample: bytes, only: list[str] | None = None) -> list[str]:
     return order
 
 
-def _most_plausible(sample: bytes, candidates: list[str]) -> tuple[str | None, float]:
-    """The best-scoring candidate; ties go to the earliest, so order carries the detector's view."""
+def _most_plausible(
+    sample: bytes, visible: bytes, candidates: list[str]
+) -> tuple[str | None, float]:
+    """The best-scoring candidate for ``sample``, whose ``_visible`` text is given; ties go
+    to the earliest, so order carries the detector's view."""
     best: str | None = None
     best_score = -2.0
     tied: list[str] = []
@@ -512,14 +529,14 @@ def _most_plausible(sample: bytes, candidates: list[str]) -> tuple[str | None, f
     screen: dict[str, float] = {}
     for codec in candidates:
         try:
-            screen[codec] = _plausibility(_decode_sample(sample, codec), _SCREEN_CHARS)
+            screen[codec] = _plausibility(_decode_sample(visible, codec), _SCREEN_CHARS)
         except LookupError:
             continue
     bar = max(screen.values(), default=0.0) - _SCREEN_MARGIN
     for codec, screened in screen.items():
         if screened < bar:
             continue
-        score = _plausibility(_decode_sample(sample, codec))
+        score = _plausibility(_decode_sample(visible, codec))
         if score > best_score + 1e-9:
             best, best_score, tied = codec, score, [codec]
         elif abs(score - best_score) <= 1e-9:
@@ -537,13 +554,15 @@ def _most_plausible(sample: bytes, candidates: list[str]) -> tuple[str | None, f
 def _guess(body: bytes) -> str | None:
     sample = body[:_DETECT_BYTES]
     order = _detector_order(sample)
+    high = bytes(set(sample.translate(None, _ASCII_BYTES)))
     candidates = [
         c
         for c in dict.fromkeys([*order, *_CJK_CODECS, *_SINGLE_BYTE_CODECS])
-        if (c in _CJK_CODECS or c in _WEB_SINGLE_BYTE) and _fits(sample, c)
+        if (c in _CJK_CODECS or c in _WEB_SINGLE_BYTE) and _fits(sample, c, high)
     ]
     # With no web charset fitting, the detector's exotic pick beats nothing.
-    return _most_plausible(sample, candidates)[0] or (order[0] if order else None)
+    best = _most_plausible(sample, _visible(sample), candidates)[0]
+    return best or (order[0] if order else None)
 
 
 def _cjk_behind_default(body: bytes, declared: str) -> str | None:
@@ -560,8 +579,9 @@ def _cjk_behind_default(body: bytes, declared: str) -> str | None:
     fitting = [c for c in _CJK_CODECS if _strict(sample, c)]
     if not fitting:
         return None
-    cjk, score = _most_plausible(sample, fitting)
-    declared_score = _plausibility(_decode_sample(sample, declared))
+    visible = _visible(sample)
+    cjk, score = _most_plausible(sample, visible, fitting)
+    declared_score = _plausibility(_decode_sample(visible, declared))
     if cjk and score >= declared_score + _DECLARED_MARGIN and _decodes_cleanly(body, cjk):
         return cjk
     return None
