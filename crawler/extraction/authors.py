@@ -15,6 +15,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from ...cjk import HAN_IDEOGRAPHS, HAN_RE
+from .anchored import Anchored
 from .dates import TEXT_DATE_RE
 from .lines import WS_RE
 
@@ -289,8 +290,9 @@ _LABELLED_RE = re.compile(
     rf"|{_OTHER_LABEL}",
     re.IGNORECASE,
 )
+LABELLED = Anchored(_LABELLED_RE, r"作记撰来\d日（(发атatσ")
 # Every other label is written in Han: a page without any is searched for this one alone.
-_OTHER_LABEL_RE = re.compile(_OTHER_LABEL, re.IGNORECASE)
+OTHER_LABEL = Anchored(re.compile(_OTHER_LABEL, re.IGNORECASE), "атatσ")
 _OTHER_LABEL_WORDS = ("автор", "текст", "autor", "tekst", "συντάκτ")
 # A forum post names its poster in its stamp: "本贴由 大卫 于2005年8月12日",
 # "ggjjzhzz 发表于 2005-09-12".
@@ -325,12 +327,12 @@ def labelled_byline(page: str) -> list[str]:
         lowered = page.lower()
         if not any(word in lowered for word in _OTHER_LABEL_WORDS):
             return []
-        for match in _OTHER_LABEL_RE.finditer(page):
+        for match in OTHER_LABEL.finditer(page):
             names = clean_authors([_capitalised_words(match.group(1))])
             if names:
                 return names
         return []
-    for match in _LABELLED_RE.finditer(page):
+    for match in LABELLED.finditer(page):
         zh_run, bracketed, signed, handle, by, other = match.groups()
         if zh_run or bracketed or signed:
             # "来源：" mostly names a paper: only a person's name (common surname)

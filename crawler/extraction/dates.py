@@ -20,6 +20,7 @@ import htmldate
 from dateutil import parser as date_parser
 from lxml.html import HtmlElement
 
+from .anchored import Anchored
 from .metadata import ld_values
 
 PUBLISHED_META_KEYS = (
@@ -221,6 +222,7 @@ _PUBLISHED_LABEL_RE = re.compile(
     r"|opublikowano|data publikacji|δημοσιεύθηκε|δημοσίευση",
     re.IGNORECASE,
 )
+PUBLISHED_LABEL = Anchored(_PUBLISHED_LABEL_RE, "发刊出上时日本此pdoоδд")
 
 
 def _fold(word: str) -> str:
@@ -303,7 +305,7 @@ def _slash_date(text: str) -> datetime | None:
 
 def labelled_date(page_text: str) -> datetime | None:
     """The date right after the first publication label on the page ("发布时间：…")."""
-    for label in _PUBLISHED_LABEL_RE.finditer(page_text):
+    for label in PUBLISHED_LABEL.finditer(page_text):
         rest = page_text[label.end() : label.end() + 60].lstrip(" :：\u3000\t|-")
         dt = _slash_date(rest)
         if dt is None:

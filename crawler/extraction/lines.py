@@ -211,7 +211,8 @@ def clean_lines(text: str) -> str:
         if RELATED_HEADER_RE.match(line):
             in_related = True
             continue
-        if len(line) < 200 and _SALARY_RE.search(line):
+        # A pay rate has its slash ("RM3,500/month"): most lines are answered by that.
+        if len(line) < 200 and "/" in line and _SALARY_RE.search(line):
             continue
         if len(line) < 150 and _PHOTO_CREDIT_RE.match(line):
             continue

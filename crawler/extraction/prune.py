@@ -388,6 +388,9 @@ _STAMP_RE = re.compile(
     re.IGNORECASE,
 )
 _STAMP_MAX_CHARS = 100
+# A stamp's pattern opens with a lookbehind, so re tries it at every position; most
+# short texts hold no digit at all, which one character set finds out in C.
+_DIGIT_RE = re.compile(r"\d")
 # "10:50 p.m.: The fire department arrives." is a timeline's entry, part of a
 # story: a stamp followed by a sentence, or leading into one, is no stamp line.
 _SENTENCE_AFTER_RE = re.compile(r"\w+\W+\w+\W+\w+.*[.!?。！？]\W*$")
@@ -411,13 +414,14 @@ def _mark_stamps(
     if (
         text
         and len(text) <= _STAMP_MAX_CHARS
+        and _DIGIT_RE.search(text)
         and _STAMP_RE.search(text)
         and el not in stamped
         and _is_stamp_line(text, el.tail)
     ):
         stamped.add(el)
         stamped.update(el.iterancestors())
-    if tail and len(tail) <= _STAMP_MAX_CHARS and _STAMP_RE.search(tail):
+    if tail and len(tail) <= _STAMP_MAX_CHARS and _DIGIT_RE.search(tail) and _STAMP_RE.search(tail):
         owner = el.getparent()
         if owner is not None and owner not in stamped and _is_stamp_line(tail, None):
             stamped.add(owner)
