@@ -1,7 +1,8 @@
 """Full-text search over the latest version of every article, in any language.
 
 The index (``article_search``, created by migration 0004 and kept current by
-triggers; CJK bigrams added by 0011) differs per dialect:
+triggers; CJK bigrams added by 0011, CJK trigrams on PostgreSQL by 0013) differs
+per dialect:
 
 * SQLite: an FTS5 table with the ``trigram`` tokenizer. Every term of 3 or more
   characters is a substring match through the index, in every script, so Chinese
@@ -16,9 +17,10 @@ triggers; CJK bigrams added by 0011) differs per dialect:
   scripts written without spaces (Thai…), matched with ILIKE; a GIN index of
   every pair of adjacent words (migration 0012) for quoted phrases, which finds
   the texts holding all the phrase's pairs before ILIKE checks the phrase (so a
-  phrase matches where a word begins, as words do); and a GIN-indexed, weighted
+  phrase matches where a word begins, as words do); a GIN-indexed, weighted
   tsvector of CJK bigrams for two-character CJK terms, ranked with ``ts_rank`` as
-  words are, and for longer CJK terms (all their bigrams, then a substring test).
+  words are; and a GIN index of every CJK trigram (migration 0013) for longer CJK
+  terms (the texts holding all their trigrams, then a substring test).
 
 A query is a list of terms, all of which must match (AND); ``"double quotes"``
 make a phrase. Ranking: BM25 (SQLite, both tables) or ``ts_rank`` (PostgreSQL,
@@ -41,12 +43,14 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    cast,
     func,
     literal_column,
     or_,
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column, table
 from sqlalchemy.sql.util import find_tables
@@ -435,6 +439,7 @@ def search_statement(
     filters = filters or []
     window = [match.key > floor] if floor is not None else []
     source = match.source
+    conditions = match.conditions
     # Row by row, a phrase's pairs would be computed from each text in the window.
     if scan_window and floor is not None and not match.indexed_only:
         # OFFSET 0: PostgreSQL neither flattens this nor pushes the match into it, so
@@ -442,6 +447,7 @@ def search_statement(
         newest_rows = select(literal_column("*")).select_from(match.source).where(*window)
         source = newest_rows.offset(0).subquery(SEARCH_TABLE)
         window = []
+        conditions = match.row_conditions
     needed = {t.name for clause in filters for t in find_tables(clause, check_columns=True)}
     # Newest first, so both databases stop reading matches after the candidates
     # (FTS5 walks its doclist backwards by rowid; PostgreSQL reads only the ids
@@ -458,7 +464,7 @@ def search_statement(
         candidates = candidates.join(Source, Source.id == Article.source_id)
     # Materialized: the candidates are read (and ranked) once, then used twice.
     candidates_q = (
-        candidates.where(*match.conditions, *filters, *window)
+        candidates.where(*conditions, *filters, *window)
         .order_by(match.key.desc())
         .limit(wanted)
         .cte("candidates")
@@ -571,6 +577,9 @@ class _Match:
     """Each list of matches a GIN index reads for the query, as a condition that holds
     for the rows it lists, and what reading one entry costs against testing one row
     (PostgreSQL): a window scan is cheaper than the index when these lists are long."""
+    redundant: tuple[Any, ...] = ()
+    """Conditions the others imply, there for an index to answer (PostgreSQL): left out
+    where rows are tested one by one, which would compute them from each text."""
 
     @property
     def prefixes(self) -> int:
@@ -579,8 +588,10 @@ class _Match:
 
     @property
     def row_conditions(self) -> list[Any]:
-        """The conditions worth testing on each of a few rows: all but :attr:`indexed_only`."""
-        return [c for c in self.conditions if not any(c is i for i in self.indexed_only)]
+        """The conditions worth testing on each of a few rows: all but :attr:`indexed_only`
+        and :attr:`redundant`."""
+        index = (*self.indexed_only, *self.redundant)
+        return [c for c in self.conditions if not any(c is i for i in index)]
 
 
 def _fts5_string(terms: list[Term]) -> str:
@@ -683,6 +694,7 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
             for n, t in enumerate(bigram)
         ]
     indexed_only: list[Any] = []
+    redundant: list[Any] = []
     for n, term in enumerate(substrings):
         pattern = bindparam(f"sub_{n}", _like_pattern(term.text))
         if term.word_pairs:
@@ -700,28 +712,26 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
         if not _CJK_TERM.fullmatch(term.text):
             conditions.append(content.ilike(pattern))
             continue
-        # A CJK term's text holds each of its bigrams: the bigram index finds the texts
-        # holding all of them (nearly only the term's), where the trigram index left
-        # thousands of texts to ILIKE (Chinese and Japanese news share most trigrams of
-        # their common words). Then strpos, which no index serves, so the planner
-        # cannot take the trigram index instead; CJK has no case, and a CJK term cannot
-        # straddle the space between title and body.
-        pairs = {term.text[i : i + 2] for i in range(len(term.text) - 1)}
-        lexemes = sorted(_lexeme(Term(p, phrase=False)) for p in pairs)
-        tsquery = " & ".join(lexemes)
+        # A CJK term's text holds each of its trigrams: the trigram index of migration
+        # 0013 finds the texts holding all of them, nearly only the term's (its
+        # bigrams were together in 50,000 texts of a million for 港町の朝: Chinese and
+        # Japanese news share most bigrams of their common words). Then strpos,
+        # which no index serves, so the planner cannot take the pg_trgm index
+        # instead; CJK has no case, and a CJK term cannot straddle the space between
+        # title and body. A text too long for its trigrams is indexed as '*'.
+        grams = sorted({term.text[i : i + 3] for i in range(len(term.text) - 2)})
+        tsquery = "(" + " & ".join(f"'{gram}'" for gram in grams) + ") | '*'"
+        query = cast(bindparam(f"grams_{n}", tsquery), TSQUERY)
+        condition = _CJK_TRIGRAMS.op("@@")(query)
+        conditions.append(condition)
+        redundant.append(condition)
+        # A CJK trigram is in a text's index exactly when it is in the text: the
+        # window's sample counts each list by strpos, not by computing trigrams.
         index_reads += [
-            (_lexeme_match("bigrams", f"read_p{n}_{i}", lexeme), LEXEME_ENTRY_COST)
-            for i, lexeme in enumerate(lexemes)
+            (_holds(bindparam(f"read_g{n}_{i}", gram)), LEXEME_ENTRY_COST)
+            for i, gram in enumerate(grams)
         ]
-        query = func.to_tsquery(literal_column("'simple'"), bindparam(f"pairs_{n}", tsquery))
-        conditions.append(literal_column(f"{SEARCH_TABLE}.bigrams").op("@@")(query))
-        needle = bindparam(f"sub_{n}", term.text)
-        conditions.append(
-            or_(
-                func.strpos(literal_column(f"{SEARCH_TABLE}.title"), needle) > 0,
-                func.strpos(literal_column(f"{SEARCH_TABLE}.body"), needle) > 0,
-            )
-        )
+        conditions.append(_holds(bindparam(f"sub_{n}", term.text)))
     if ranks:
         score = ranks[0] if len(ranks) == 1 else ranks[0] + ranks[1]
     else:
@@ -738,7 +748,14 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
     search = table(SEARCH_TABLE)
     key = literal_column(f"{SEARCH_TABLE}.article_id")
     return _Match(
-        search, key, conditions, score, tuple(reads), tuple(indexed_only), tuple(index_reads)
+        search,
+        key,
+        conditions,
+        score,
+        tuple(reads),
+        tuple(indexed_only),
+        tuple(index_reads),
+        tuple(redundant),
     )
 
 
@@ -750,6 +767,18 @@ _WORD_PAIRS = func.word_pairs(
 _UNINDEXED_CONTENT = func.concat(
     literal_column(f"{SEARCH_TABLE}.title"), " ", literal_column(f"{SEARCH_TABLE}.body")
 )
+# The very expression of ix_article_search_cjk_trigrams (migration 0013).
+_CJK_TRIGRAMS = func.cjk_trigrams(
+    literal_column(f"({SEARCH_TABLE}.title || ' ' || {SEARCH_TABLE}.body)")
+)
+
+
+def _holds(needle: ColumnElement[str]) -> ColumnElement[bool]:
+    """Whether the index row's title or body holds ``needle`` (case-sensitive, no index)."""
+    return or_(
+        func.strpos(literal_column(f"{SEARCH_TABLE}.title"), needle) > 0,
+        func.strpos(literal_column(f"{SEARCH_TABLE}.body"), needle) > 0,
+    )
 
 
 def _index_column(name: str) -> tuple[str, ColumnElement[Any]]:
