@@ -212,8 +212,11 @@ def _prepare(engine: Engine, label: str, articles: int, reuse: bool) -> None:
             return
         # Rows already stored keep the layout they were written with (TOAST, say):
         # the migrations' indexes are new, the table is not rewritten.
+        began = time.perf_counter()
         ensure_schema(engine)
-        print(f"{label}: upgraded the kept archive of {articles} articles from {revision}")
+        took = time.perf_counter() - began
+        print(f"{label}: upgraded the kept archive of {articles} articles from {revision}", end="")
+        print(f" in {took:.1f}s")
     else:
         ensure_schema(engine)
         print(f"{label}: filled {articles} articles in {fill(engine, articles):.1f}s")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 import re
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from newsarchive.storage import create_archive_engine, read_session, save_article, write_session
+from newsarchive.storage import search as search_module
 from newsarchive.storage.schema import downgrade, upgrade
 from newsarchive.storage.search import parse_query, search_statement
 from tests.archive_corpus import build_corpus, fetched
@@ -87,4 +88,25 @@ def test_upgrade_indexes_stored_texts_and_downgrade_removes_the_index(pg_url: st
             )
         ).all()
     assert names == []
+    engine.dispose()
+
+
+def test_a_term_in_few_texts_is_read_whole_in_one_statement(
+    pg_url: str, migrate, monkeypatch
+) -> None:
+    # A window of the newest ids pays an index entry per id to keep older matches
+    # out: for a CJK term in few texts the search reads them all at once instead of
+    # widening a window until it holds enough.
+    migrate(pg_url)
+    engine = create_archive_engine(pg_url)
+    with write_session(engine) as session:
+        for n in range(30):
+            body = f"冷链运输合同第{n}份。" if n in (0, 1, 27) else f"港口第{n}号码头恢复运营。"
+            save_article(session, fetched("xinhua", f"/{n}", body, title="港口", language="zh"))
+    monkeypatch.setattr(search_module, "SAMPLE", 10)  # one match among the newest ten
+    monkeypatch.setattr(search_module, "CANDIDATES", 2)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    assert len(ids(engine, "冷链运输", limit=2)) == 2
+    assert sum("candidates" in s for s in statements) == 1
     engine.dispose()
