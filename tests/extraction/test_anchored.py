@@ -13,7 +13,8 @@ from newsarchive.crawler.extraction.dates import PUBLISHED_LABEL
 # words, beside the names, dates and punctuation that follow them on a page.
 _PIECES = st.sampled_from(
     [
-        *"发布 发表 发稿 刊发 出版 上传 时间 日期 发表于 本贴由 此帖由 于 作者 记者 撰文 来源".split(),
+        *"发布 发表 发稿 刊发 出版 上传 时间 日期 发表于 本贴由 此帖由 于".split(),
+        *"作者 记者 撰文 来源".split(),
         *"报道 （ ） ( ) [ 【 】 ] ： : | 日 月 年 2024 5 12:30 07.01.2008".split(),
         *"published Posted publication date DATE Date by BY".split(),
         *"опубликовано Дата публикации Автор ТЕКСТ autor Tekst".split(),
