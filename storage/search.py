@@ -680,8 +680,6 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
     words = [t for t in terms if not t.substring_only]
     bigram = [t for t in terms if t.cjk_bigram]
     substrings = [t for t in terms if t.substring_only and not t.cjk_bigram]
-    # The very expression of ix_article_search_trigram, or the index is not used.
-    content = literal_column(f"({SEARCH_TABLE}.title || ' ' || {SEARCH_TABLE}.body)")
     conditions: list[Any] = []
     ranks: list[ColumnElement[Any]] = []
     reads: list[tuple[str, ColumnElement[Any]]] = []
@@ -721,7 +719,7 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
             conditions.append(_UNINDEXED_CONTENT.ilike(pattern))
             continue
         if not _CJK_TERM.fullmatch(term.text):
-            conditions.append(content.ilike(pattern))
+            conditions.append(_CONTENT.ilike(pattern))
             continue
         # A CJK term's text holds each of its trigrams: the trigram index of migration
         # 0013 finds the texts holding all of them, nearly only the term's (its
@@ -770,17 +768,17 @@ def _postgresql_match(terms: list[Term], over: str = SEARCH_TABLE) -> _Match:
     )
 
 
-# The very expression of ix_article_search_pairs (migration 0012), and one equal to
-# ix_article_search_trigram's that no index has.
-_WORD_PAIRS = func.word_pairs(
-    literal_column(f"({SEARCH_TABLE}.title || ' ' || {SEARCH_TABLE}.body)")
-)
+# The text every expression index of article_search is built over: written as the
+# indexes' definitions write it (ix_article_search_trigram's, and the arguments of
+# ix_article_search_pairs' word_pairs and ix_article_search_cjk_trigrams'
+# cjk_trigrams), or the planner does not see that an index answers.
+_CONTENT = literal_column(f"({SEARCH_TABLE}.title || ' ' || {SEARCH_TABLE}.body)")
+_WORD_PAIRS = func.word_pairs(_CONTENT)
+_CJK_TRIGRAMS = func.cjk_trigrams(_CONTENT)
+# Equal to _CONTENT, but no index's expression: ILIKE on it checks a phrase without
+# the planner ANDing in the trigram index's thousands of texts.
 _UNINDEXED_CONTENT = func.concat(
     literal_column(f"{SEARCH_TABLE}.title"), " ", literal_column(f"{SEARCH_TABLE}.body")
-)
-# The very expression of ix_article_search_cjk_trigrams (migration 0013).
-_CJK_TRIGRAMS = func.cjk_trigrams(
-    literal_column(f"({SEARCH_TABLE}.title || ' ' || {SEARCH_TABLE}.body)")
 )
 
 
